@@ -1,0 +1,305 @@
+//! Checks that need flows and texts together: every message a flow shows
+//! exists, and every screen fits the USSD budget in every language, rendered
+//! with the longest values it can hold.
+
+use std::collections::BTreeMap;
+
+use fluent_bundle::{FluentArgs, FluentValue};
+
+use crate::{
+    domain::{CaseRef, Locale},
+    engine::{paginate, RECENT_REPORTS},
+    flows::{FlowSet, InputCheck, Kind, State, KEY_MORE},
+    gsm::{units, UssdBudget},
+    import::MAX_PLACE_NAME,
+    source::{Problem, SourceFile},
+    texts::{Texts, REFERENCE_LOCALE},
+};
+
+/// Messages the engine itself shows, whatever the flows.
+pub const BUILTIN: &[&str] = &[
+    "nav-back",
+    "nav-more",
+    "error-empty",
+    "error-too-long",
+    "error-choice",
+    "error-name",
+    "error-number",
+    "error-reference-check",
+    "error-reference-format",
+    "error-reference-unknown",
+    "error-text",
+    "error-nav",
+    "error-too-many",
+    "error-internal",
+    "error-forbidden",
+];
+
+/// Case stages, each with a `stage-<name>` message.
+pub const STAGES: &[&str] = &["new", "acknowledged", "assessed", "planned", "closed"];
+
+/// Closing screens the engine shows outside any flow.
+const BUILTIN_ENDS: &[&str] = &["error-too-many", "error-internal", "error-forbidden"];
+
+pub fn check(
+    flows: &FlowSet,
+    texts: &Texts,
+    locale_files: &[SourceFile],
+    _flow_files: &[SourceFile],
+    default_locale: &Locale,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let reference = texts.reference().clone();
+    let en_file = locale_files
+        .iter()
+        .find(|f| f.path.contains(&format!("/{REFERENCE_LOCALE}/")))
+        .cloned()
+        .unwrap_or(SourceFile {
+            path: format!("locales/{REFERENCE_LOCALE}"),
+            text: String::new(),
+        });
+
+    if !texts.has_locale(default_locale) {
+        problems.push(Problem::error(
+            &en_file,
+            1,
+            format!("the default language `{default_locale}` has no texts"),
+        ));
+    }
+    let stage_ids: Vec<String> = STAGES.iter().map(|s| format!("stage-{s}")).collect();
+    for id in BUILTIN
+        .iter()
+        .copied()
+        .chain(stage_ids.iter().map(String::as_str))
+    {
+        if texts.message(&reference, id).is_none() {
+            problems.push(Problem::error(
+                &en_file,
+                1,
+                format!("message `{id}` is missing: the engine shows it"),
+            ));
+        }
+    }
+    for state in &flows.states {
+        for id in state.message_ids() {
+            if texts.message(&reference, id).is_none() {
+                problems.push(Problem {
+                    file: state.file.clone(),
+                    line: state.line,
+                    message: format!(
+                        "state `{}` shows `{id}`, which `{REFERENCE_LOCALE}` does not define",
+                        state.name
+                    ),
+                    warning: false,
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+
+    let budget = UssdBudget::default();
+    for locale in texts.locales() {
+        let samples = samples(flows, texts, locale);
+        let t = |id: &str| texts.format(locale, id, Some(&samples));
+        let footer = Some(t("nav-back"));
+        let more = format!("{KEY_MORE}. {}", t("nav-more"));
+        let mut report = |state: Option<&State>, id: &str, text: &str| {
+            let (enc, n) = units(text);
+            let at = texts.message(locale, id);
+            problems.push(Problem {
+                file: at.map_or_else(|| format!("locales/{locale}"), |m| m.file.clone()),
+                line: at.map_or(1, |m| m.line),
+                message: format!(
+                    "{}in `{locale}` a screen is {n} {enc:?} characters, over the USSD budget of {}: {:?}",
+                    state.map(|s| format!("state `{}.{}` ", s.flow, s.name)).unwrap_or_default(),
+                    budget.limit_for(text),
+                    text
+                ),
+                warning: false,
+            });
+        };
+        for id in BUILTIN_ENDS {
+            let text = t(id);
+            if !budget.fits(&text) {
+                report(None, id, &text);
+            }
+        }
+        for state in &flows.states {
+            let numbered = |labels: Vec<String>| {
+                labels
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, l)| format!("{}. {l}", i + 1))
+                    .collect::<Vec<_>>()
+            };
+            let (headers, items, trailer): (Vec<Vec<String>>, Vec<String>, Vec<String>) =
+                match &state.kind {
+                    Kind::Menu { options, .. } => {
+                        let prompt = t(&state.prompt);
+                        (
+                            vec![vec![prompt.clone()], vec![t("error-choice"), prompt]],
+                            numbered(options.iter().map(|o| t(&o.label)).collect()),
+                            vec![],
+                        )
+                    }
+                    Kind::Input { check, keys, .. } => {
+                        let prompt = t(&state.prompt);
+                        let errors: &[&str] = match check {
+                            InputCheck::Name => &["error-name", "error-too-long", "error-empty"],
+                            InputCheck::Number { .. } => {
+                                &["error-number", "error-too-long", "error-empty"]
+                            }
+                            InputCheck::CaseReference => &[
+                                "error-reference-check",
+                                "error-reference-format",
+                                "error-reference-unknown",
+                                "error-empty",
+                            ],
+                            InputCheck::Text { .. } => {
+                                &["error-too-long", "error-text", "error-empty"]
+                            }
+                        };
+                        let mut headers = vec![vec![prompt.clone()]];
+                        headers.extend(errors.iter().map(|e| vec![t(e), prompt.clone()]));
+                        (
+                            headers,
+                            vec![],
+                            keys.iter()
+                                .map(|k| format!("{}. {}", k.key, t(&k.label)))
+                                .collect(),
+                        )
+                    }
+                    Kind::Location { titles, .. } => {
+                        let names = numbered((0..14).map(|_| "W".repeat(MAX_PLACE_NAME)).collect());
+                        let headers = titles
+                            .iter()
+                            .flat_map(|title| [vec![t(title)], vec![t("error-choice"), t(title)]])
+                            .collect();
+                        (headers, names, vec![])
+                    }
+                    Kind::List { item, empty, .. } => {
+                        let line = t(item);
+                        (
+                            vec![
+                                vec![t(&state.prompt)],
+                                vec![t(empty)],
+                                vec![t("error-nav"), t(&state.prompt)],
+                            ],
+                            vec![line; RECENT_REPORTS as usize],
+                            vec![],
+                        )
+                    }
+                    Kind::End => {
+                        let text = t(&state.prompt);
+                        if !budget.fits(&text) {
+                            report(Some(state), &state.prompt, &text);
+                        }
+                        continue;
+                    }
+                    Kind::Action { .. } => continue,
+                };
+            'headers: for header in headers {
+                let mut page = 0;
+                loop {
+                    let layout = paginate(
+                        &budget,
+                        header.clone(),
+                        items.clone(),
+                        trailer.clone(),
+                        footer.clone(),
+                        more.clone(),
+                        page,
+                    );
+                    if layout.truncated {
+                        let full = [
+                            header.clone(),
+                            items.clone(),
+                            trailer.clone(),
+                            footer.iter().cloned().collect(),
+                        ]
+                        .concat()
+                        .join("\n");
+                        report(Some(state), &state.prompt, &full);
+                        break 'headers;
+                    }
+                    page += 1;
+                    if page >= layout.pages {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The longest value each variable can take, rendered in `locale`.
+fn samples(flows: &FlowSet, texts: &Texts, locale: &Locale) -> FluentArgs<'static> {
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    let mut longest = |k: String, v: String| {
+        let e = values.entry(k).or_default();
+        if units(&v).1 > units(e).1 {
+            *e = v;
+        }
+    };
+    let place = "W".repeat(MAX_PLACE_NAME);
+    longest("own_village".into(), "99999".into());
+    longest("own_village_name".into(), place.clone());
+    longest("reference".into(), "9".repeat(CaseRef::LEN));
+    longest("min".into(), "99".into());
+    longest("max".into(), "100".into());
+    longest("digits".into(), CaseRef::LEN.to_string());
+    let stage = STAGES
+        .iter()
+        .map(|s| texts.plain(locale, &format!("stage-{s}")))
+        .max_by_key(|s| units(s).1)
+        .unwrap_or_default();
+    longest("stage".into(), stage);
+    for state in &flows.states {
+        match &state.kind {
+            Kind::Menu { var, options, .. } => {
+                for o in options {
+                    if let (Some(v), Some(value)) = (var, &o.value) {
+                        longest(v.clone(), value.clone());
+                        longest(format!("{v}_label"), texts.plain(locale, &o.label));
+                    }
+                    for (k, template) in &o.set {
+                        let sample = if template.contains("name") {
+                            place.clone()
+                        } else {
+                            "99999".into()
+                        };
+                        longest(k.clone(), sample);
+                    }
+                }
+            }
+            Kind::Input {
+                var, check, keys, ..
+            } => {
+                let sample = match check {
+                    InputCheck::Name => "W".repeat(40),
+                    InputCheck::Number { min, max } => min.abs().max(max.abs()).to_string(),
+                    InputCheck::CaseReference => "9".repeat(CaseRef::LEN),
+                    InputCheck::Text { max } => "W".repeat(*max),
+                };
+                longest(var.clone(), sample.clone());
+                longest(format!("{var}_label"), sample);
+                for k in keys {
+                    longest(format!("{var}_label"), texts.plain(locale, &k.label));
+                }
+            }
+            Kind::Location { var, .. } => {
+                longest(var.clone(), "99999".into());
+                longest(format!("{var}_name"), place.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut args = FluentArgs::new();
+    for (k, v) in values {
+        args.set(k, FluentValue::from(v));
+    }
+    args
+}

@@ -1,0 +1,886 @@
+//! The flow engine: from a session and the inputs typed so far, the next
+//! screen. It knows no gateway and no SQL: data and effects go through
+//! [`Backend`].
+//!
+//! A session is a pure function of its start snapshot and its inputs, so the
+//! engine replays the inputs on every hop. Nothing a hop needs lives in
+//! process memory, a retried hop gets the same screen, and two servers can
+//! serve alternating hops. Effects run only for the newest input, and the
+//! backend makes each of them idempotent by the session's key.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use fluent_bundle::{FluentArgs, FluentValue};
+
+use crate::{
+    domain::{CaseRef, Locale, Phone},
+    flows::{
+        Action, Entry, FlowSet, InputCheck, Kind, ListSource, StateIdx, KEY_BACK, KEY_HOME,
+        KEY_MORE,
+    },
+    gsm::UssdBudget,
+    texts::Texts,
+};
+
+/// Failed answers on one screen before the session ends politely.
+pub const MAX_FAILURES: u8 = 3;
+/// Longest input any screen accepts; anything longer is refused unread.
+pub const MAX_INPUT: usize = 160;
+/// How many reports "my recent reports" shows.
+pub const RECENT_REPORTS: u32 = 5;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Ussd,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Ussd => "ussd",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+/// A registered volunteer, as the session saw them when it started.
+#[derive(Clone, Debug)]
+pub struct VolunteerSnapshot {
+    pub id: i64,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+}
+
+/// What a session starts from; fixed for the session's life.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Makes the session's effects idempotent (e.g. `ussd:<sessionId>`).
+    pub key: String,
+    pub phone: Phone,
+    pub locale: Locale,
+    pub channel: Channel,
+    pub volunteer: Option<VolunteerSnapshot>,
+}
+
+impl Session {
+    pub fn entry(&self) -> Entry {
+        if self.volunteer.is_some() {
+            Entry::Volunteer
+        } else {
+            Entry::Public
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Screen {
+    pub text: String,
+    /// The session is over (USSD `END`).
+    pub end: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCase {
+    pub source_key: String,
+    pub channel: Channel,
+    pub self_report: bool,
+    pub anonymous: bool,
+    pub reporter_phone: Option<Phone>,
+    pub volunteer_id: Option<i64>,
+    pub child_name: Option<String>,
+    pub child_age: Option<i64>,
+    pub child_sex: String,
+    pub disability: Option<String>,
+    pub concern: String,
+    pub care: Option<String>,
+    pub danger: bool,
+    pub location_id: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewVisit {
+    pub source_key: String,
+    pub reference: CaseRef,
+    pub outcome: String,
+    pub note: Option<String>,
+    pub volunteer_id: Option<i64>,
+    pub phone: Phone,
+    pub channel: Channel,
+}
+
+pub type BackendResult<T> = Result<T, anyhow::Error>;
+
+/// Data and effects the flows need. Each effect must be idempotent by its
+/// `source_key`: the same key twice has its effect once.
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    async fn places(&self, parent: Option<i64>) -> BackendResult<Vec<Place>>;
+    async fn recent_reports(
+        &self,
+        volunteer_id: i64,
+        limit: u32,
+    ) -> BackendResult<Vec<(CaseRef, String)>>;
+    async fn case_exists(&self, reference: &CaseRef) -> BackendResult<bool>;
+    async fn create_case(&self, case: NewCase) -> BackendResult<CaseRef>;
+    async fn log_visit(&self, visit: NewVisit) -> BackendResult<()>;
+    async fn save_locale(&self, volunteer_id: i64, locale: &Locale) -> BackendResult<()>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("storage: {0:#}")]
+    Backend(#[from] anyhow::Error),
+    #[error("flow data: {0}")]
+    Flow(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Value {
+    Text(String),
+    /// A message id, rendered in the session's language when shown.
+    Msg(String),
+}
+
+#[derive(Clone, Debug)]
+struct Frame {
+    state: StateIdx,
+    page: usize,
+    /// For a location state: the place whose children are listed.
+    parent: Option<i64>,
+}
+
+/// Why an answer was refused: a message id and its arguments.
+#[derive(Clone, Debug)]
+struct Refusal {
+    id: &'static str,
+    args: Vec<(&'static str, String)>,
+}
+
+impl Refusal {
+    fn new(id: &'static str) -> Self {
+        Refusal { id, args: vec![] }
+    }
+    fn with(mut self, k: &'static str, v: impl Into<String>) -> Self {
+        self.args.push((k, v.into()));
+        self
+    }
+}
+
+struct Run<'s> {
+    session: &'s Session,
+    locale: Locale,
+    stack: Vec<Frame>,
+    vars: BTreeMap<String, Value>,
+    failures: u8,
+    refusal: Option<Refusal>,
+    /// The closing message, once the session is over.
+    ended: Option<(String, Vec<(&'static str, String)>)>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    flows: Arc<FlowSet>,
+    texts: Arc<Texts>,
+    budget: UssdBudget,
+}
+
+impl Engine {
+    pub fn new(flows: Arc<FlowSet>, texts: Arc<Texts>, budget: UssdBudget) -> Self {
+        Engine {
+            flows,
+            texts,
+            budget,
+        }
+    }
+
+    pub fn texts(&self) -> &Texts {
+        &self.texts
+    }
+
+    pub fn flows(&self) -> &FlowSet {
+        &self.flows
+    }
+
+    /// The screen after `inputs` (empty on the first hop).
+    pub async fn run<B: Backend>(
+        &self,
+        session: &Session,
+        inputs: &[&str],
+        backend: &B,
+    ) -> Result<Screen, EngineError> {
+        let mut run = Run {
+            session,
+            locale: session.locale.clone(),
+            stack: vec![],
+            vars: BTreeMap::new(),
+            failures: 0,
+            refusal: None,
+            ended: None,
+        };
+        if let Some(v) = &session.volunteer {
+            if let (Some(id), Some(name)) = (v.village_id, &v.village_name) {
+                run.vars
+                    .insert("own_village".into(), Value::Text(id.to_string()));
+                run.vars
+                    .insert("own_village_name".into(), Value::Text(name.clone()));
+            }
+        }
+        let start = self.flows.start(session.entry());
+        self.enter(&mut run, start, false, backend).await?;
+        for (i, input) in inputs.iter().enumerate() {
+            if run.ended.is_some() {
+                break;
+            }
+            let live = i + 1 == inputs.len();
+            self.answer(&mut run, input.trim(), live, backend).await?;
+        }
+        self.render(&run, backend).await
+    }
+
+    /// Moves to `target`, running actions on the way (their lasting effects
+    /// only when `live`).
+    async fn enter<B: Backend>(
+        &self,
+        run: &mut Run<'_>,
+        mut target: StateIdx,
+        live: bool,
+        backend: &B,
+    ) -> Result<(), EngineError> {
+        loop {
+            let state = self.flows.state(target);
+            match &state.kind {
+                Kind::Action { action, next } => {
+                    self.act(run, *action, live, backend).await?;
+                    // An action cannot be undone: "back" after it starts from its next screen.
+                    run.stack.clear();
+                    target = *next;
+                }
+                Kind::End => {
+                    run.ended = Some((state.prompt.clone(), vec![]));
+                    return Ok(());
+                }
+                _ => {
+                    run.stack.push(Frame {
+                        state: target,
+                        page: 0,
+                        parent: None,
+                    });
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn act<B: Backend>(
+        &self,
+        run: &mut Run<'_>,
+        action: Action,
+        live: bool,
+        backend: &B,
+    ) -> Result<(), EngineError> {
+        let text = |run: &Run<'_>, k: &str| match run.vars.get(k) {
+            Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
+            _ => None,
+        };
+        let need = |run: &Run<'_>, k: &str| {
+            text(run, k).ok_or_else(|| EngineError::Flow(format!("variable `{k}` is not set")))
+        };
+        match action {
+            Action::SetLocale => {
+                let locale = Locale::parse(&need(run, "locale")?)
+                    .map_err(|e| EngineError::Flow(e.to_string()))?;
+                if !self.texts.has_locale(&locale) {
+                    return Err(EngineError::Flow(format!("no texts for locale `{locale}`")));
+                }
+                if live {
+                    if let Some(v) = &run.session.volunteer {
+                        backend.save_locale(v.id, &locale).await?;
+                    }
+                }
+                run.locale = locale;
+            }
+            Action::CreateCase => {
+                if !live {
+                    return Err(EngineError::Flow("create_case must end its session".into()));
+                }
+                let s = run.session;
+                let anonymous = text(run, "anonymous").as_deref() == Some("yes");
+                let case = NewCase {
+                    source_key: s.key.clone(),
+                    channel: s.channel,
+                    self_report: s.volunteer.is_none(),
+                    anonymous,
+                    reporter_phone: (!anonymous).then(|| s.phone.clone()),
+                    volunteer_id: s.volunteer.as_ref().map(|v| v.id),
+                    child_name: text(run, "child_name"),
+                    child_age: text(run, "age").and_then(|a| a.parse().ok()),
+                    child_sex: need(run, "sex")?,
+                    disability: text(run, "disability"),
+                    concern: need(run, "concern")?,
+                    care: text(run, "care"),
+                    danger: need(run, "danger")? == "yes",
+                    location_id: need(run, "location")?
+                        .parse()
+                        .map_err(|_| EngineError::Flow("location is not a place id".into()))?,
+                };
+                let reference = backend.create_case(case).await?;
+                run.vars
+                    .insert("reference".into(), Value::Text(reference.to_string()));
+            }
+            Action::LogVisit => {
+                if !live {
+                    return Err(EngineError::Flow("log_visit must end its session".into()));
+                }
+                let reference = CaseRef::parse(&need(run, "reference")?)
+                    .map_err(|e| EngineError::Flow(e.to_string()))?;
+                backend
+                    .log_visit(NewVisit {
+                        source_key: run.session.key.clone(),
+                        reference,
+                        outcome: need(run, "outcome")?,
+                        note: text(run, "note"),
+                        volunteer_id: run.session.volunteer.as_ref().map(|v| v.id),
+                        phone: run.session.phone.clone(),
+                        channel: run.session.channel,
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn answer<B: Backend>(
+        &self,
+        run: &mut Run<'_>,
+        input: &str,
+        live: bool,
+        backend: &B,
+    ) -> Result<(), EngineError> {
+        if input == KEY_HOME {
+            run.stack.truncate(1);
+            if let Some(f) = run.stack.first_mut() {
+                f.page = 0;
+            }
+            run.failures = 0;
+            run.refusal = None;
+            return Ok(());
+        }
+        if input == KEY_BACK {
+            if run.stack.len() > 1 {
+                run.stack.pop();
+            }
+            run.failures = 0;
+            run.refusal = None;
+            return Ok(());
+        }
+        let outcome = if input.is_empty() {
+            Err(Refusal::new("error-empty"))
+        } else if input.chars().count() > MAX_INPUT {
+            Err(Refusal::new("error-too-long").with("max", MAX_INPUT.to_string()))
+        } else {
+            self.accept(run, input, live, backend).await?
+        };
+        match outcome {
+            Ok(()) => {
+                run.failures = 0;
+                run.refusal = None;
+            }
+            Err(refusal) => {
+                run.failures += 1;
+                if run.failures >= MAX_FAILURES {
+                    run.ended = Some(("error-too-many".into(), vec![]));
+                } else {
+                    run.refusal = Some(refusal);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one answer to the screen on top; `Err(refusal)` when it is not valid.
+    async fn accept<B: Backend>(
+        &self,
+        run: &mut Run<'_>,
+        input: &str,
+        live: bool,
+        backend: &B,
+    ) -> Result<Result<(), Refusal>, EngineError> {
+        let frame = run
+            .stack
+            .last()
+            .cloned()
+            .ok_or_else(|| EngineError::Flow("no screen".into()))?;
+        let state = self.flows.state(frame.state);
+        let choice = |n: usize| -> Result<usize, Refusal> {
+            input
+                .parse::<usize>()
+                .ok()
+                .filter(|k| (1..=n).contains(k) && !input.starts_with('0'))
+                .ok_or_else(|| Refusal::new("error-choice").with("max", n.to_string()))
+        };
+        match &state.kind {
+            Kind::Menu { var, options, next } => {
+                let visible: Vec<_> = options
+                    .iter()
+                    .filter(|o| self.option_visible(run, o))
+                    .collect();
+                if input == KEY_MORE {
+                    return Ok(self.more(run, frame, visible.len(), backend).await);
+                }
+                let k = match choice(visible.len()) {
+                    Ok(k) => k,
+                    Err(r) => return Ok(Err(r)),
+                };
+                let option = visible[k - 1];
+                if let (Some(var), Some(value)) = (var, &option.value) {
+                    run.vars.insert(var.clone(), Value::Text(value.clone()));
+                    run.vars
+                        .insert(format!("{var}_label"), Value::Msg(option.label.clone()));
+                }
+                for (k, template) in &option.set {
+                    let v = self.fill(run, template);
+                    run.vars.insert(k.clone(), Value::Text(v));
+                }
+                let target = option.next.or(*next).ok_or_else(|| {
+                    EngineError::Flow(format!("{}: option without next", state.name))
+                })?;
+                self.enter(run, target, live, backend).await?;
+            }
+            Kind::Input {
+                var,
+                check,
+                keys,
+                next,
+            } => {
+                if let Some(key) = keys.iter().find(|k| k.key == input) {
+                    run.vars.insert(var.clone(), Value::Text(key.value.clone()));
+                    run.vars
+                        .insert(format!("{var}_label"), Value::Msg(key.label.clone()));
+                } else {
+                    let value = match self.check(check, input, backend).await? {
+                        Ok(v) => v,
+                        Err(r) => return Ok(Err(r)),
+                    };
+                    run.vars
+                        .insert(format!("{var}_label"), Value::Text(value.clone()));
+                    run.vars.insert(var.clone(), Value::Text(value));
+                }
+                self.enter(run, *next, live, backend).await?;
+            }
+            Kind::Location { var, titles, next } => {
+                let places = backend.places(frame.parent).await?;
+                if input == KEY_MORE {
+                    return Ok(self.more(run, frame, places.len(), backend).await);
+                }
+                let k = match choice(places.len()) {
+                    Ok(k) => k,
+                    Err(r) => return Ok(Err(r)),
+                };
+                let place = &places[k - 1];
+                let depth = location_depth(run, frame.state);
+                if depth >= titles.len() {
+                    run.vars
+                        .insert(var.clone(), Value::Text(place.id.to_string()));
+                    run.vars
+                        .insert(format!("{var}_name"), Value::Text(place.name.clone()));
+                    self.enter(run, *next, live, backend).await?;
+                } else {
+                    run.stack.push(Frame {
+                        state: frame.state,
+                        page: 0,
+                        parent: Some(place.id),
+                    });
+                }
+            }
+            Kind::List { .. } => {
+                if input == KEY_MORE {
+                    let n = self.list_items(run, state, backend).await?.len();
+                    return Ok(self.more(run, frame, n, backend).await);
+                }
+                return Ok(Err(Refusal::new("error-nav")));
+            }
+            Kind::Action { .. } | Kind::End => {
+                return Err(EngineError::Flow(format!(
+                    "{}: waiting on a state that takes no input",
+                    state.name
+                )))
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// `98`: the next page of the list on top, when there is one.
+    async fn more<B: Backend>(
+        &self,
+        run: &mut Run<'_>,
+        frame: Frame,
+        items: usize,
+        backend: &B,
+    ) -> Result<(), Refusal> {
+        let pages = match self.layout(run, backend).await {
+            Ok(l) => l.pages,
+            Err(_) => 1,
+        };
+        if frame.page + 1 < pages {
+            run.stack.push(Frame {
+                page: frame.page + 1,
+                ..frame
+            });
+            Ok(())
+        } else {
+            Err(Refusal::new("error-choice").with("max", items.to_string()))
+        }
+    }
+
+    fn option_visible(&self, run: &Run<'_>, o: &crate::flows::MenuOption) -> bool {
+        o.requires
+            .as_ref()
+            .is_none_or(|r| matches!(run.vars.get(r), Some(Value::Text(t)) if !t.is_empty()))
+    }
+
+    fn fill(&self, run: &Run<'_>, template: &str) -> String {
+        let mut out = template.to_string();
+        for (k, v) in &run.vars {
+            if let Value::Text(t) = v {
+                out = out.replace(&format!("{{{k}}}"), t);
+            }
+        }
+        out
+    }
+
+    async fn check<B: Backend>(
+        &self,
+        check: &InputCheck,
+        input: &str,
+        backend: &B,
+    ) -> Result<Result<String, Refusal>, EngineError> {
+        Ok(match check {
+            InputCheck::Name => {
+                let ok = input.chars().count() <= 40
+                    && input.chars().any(char::is_alphabetic)
+                    && input
+                        .chars()
+                        .all(|c| c.is_alphabetic() || c == ' ' || c == '-' || c == '\'');
+                if ok {
+                    Ok(input.split_whitespace().collect::<Vec<_>>().join(" "))
+                } else {
+                    Err(Refusal::new("error-name"))
+                }
+            }
+            InputCheck::Number { min, max } => match input.parse::<i64>() {
+                Ok(n) if n >= *min && n <= *max => Ok(n.to_string()),
+                _ => Err(Refusal::new("error-number")
+                    .with("min", min.to_string())
+                    .with("max", max.to_string())),
+            },
+            InputCheck::CaseReference => match CaseRef::parse(input) {
+                Err(crate::domain::CaseRefError::CheckDigit) => {
+                    Err(Refusal::new("error-reference-check").with("reference", input))
+                }
+                Err(_) => {
+                    Err(Refusal::new("error-reference-format")
+                        .with("digits", CaseRef::LEN.to_string()))
+                }
+                Ok(r) if backend.case_exists(&r).await? => Ok(r.to_string()),
+                Ok(r) => {
+                    Err(Refusal::new("error-reference-unknown").with("reference", r.to_string()))
+                }
+            },
+            InputCheck::Text { max } => {
+                if input.chars().count() > *max {
+                    Err(Refusal::new("error-too-long").with("max", max.to_string()))
+                } else if input.chars().any(char::is_control) {
+                    Err(Refusal::new("error-text"))
+                } else {
+                    Ok(input.to_string())
+                }
+            }
+        })
+    }
+
+    async fn list_items<B: Backend>(
+        &self,
+        run: &Run<'_>,
+        state: &crate::flows::State,
+        backend: &B,
+    ) -> Result<Vec<String>, EngineError> {
+        let Kind::List { source, item, .. } = &state.kind else {
+            return Ok(vec![]);
+        };
+        match source {
+            ListSource::MyReports => {
+                let Some(v) = &run.session.volunteer else {
+                    return Ok(vec![]);
+                };
+                let rows = backend.recent_reports(v.id, RECENT_REPORTS).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(r, stage)| {
+                        let stage = self.texts.plain(&run.locale, &format!("stage-{stage}"));
+                        let a =
+                            crate::texts::args([("reference", r.to_string()), ("stage", stage)]);
+                        self.texts.format(&run.locale, item, Some(&a))
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    fn args(&self, run: &Run<'_>, extra: &[(&'static str, String)]) -> FluentArgs<'static> {
+        let mut a = FluentArgs::new();
+        for (k, v) in &run.vars {
+            let v = match v {
+                Value::Text(t) => t.clone(),
+                Value::Msg(id) => self.texts.plain(&run.locale, id),
+            };
+            a.set(k.clone(), FluentValue::from(v));
+        }
+        for (k, v) in extra {
+            a.set(*k, FluentValue::from(v.clone()));
+        }
+        a
+    }
+
+    async fn layout<B: Backend>(&self, run: &Run<'_>, backend: &B) -> Result<Layout, EngineError> {
+        let frame = run
+            .stack
+            .last()
+            .ok_or_else(|| EngineError::Flow("no screen".into()))?;
+        let state = self.flows.state(frame.state);
+        // Data first: Fluent arguments must not be held across an await.
+        let dynamic = match &state.kind {
+            Kind::Location { .. } => backend
+                .places(frame.parent)
+                .await?
+                .into_iter()
+                .map(|p| p.name)
+                .collect(),
+            Kind::List { .. } => self.list_items(run, state, backend).await?,
+            _ => vec![],
+        };
+        self.compose(run, frame, dynamic)
+    }
+
+    fn compose(
+        &self,
+        run: &Run<'_>,
+        frame: &Frame,
+        dynamic: Vec<String>,
+    ) -> Result<Layout, EngineError> {
+        let state = self.flows.state(frame.state);
+        let args = self.args(run, &[]);
+        let t = |id: &str| self.texts.format(&run.locale, id, Some(&args));
+        let mut header = Vec::new();
+        if let Some(r) = &run.refusal {
+            let a = crate::texts::args(r.args.iter().map(|(k, v)| (*k, v.clone())));
+            header.push(self.texts.format(&run.locale, r.id, Some(&a)));
+        }
+        let numbered = |labels: Vec<String>| {
+            labels
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| format!("{}. {l}", i + 1))
+                .collect::<Vec<_>>()
+        };
+        let mut items = Vec::new();
+        let mut trailer = Vec::new();
+        match &state.kind {
+            Kind::Menu { options, .. } => {
+                header.push(t(&state.prompt));
+                items = numbered(
+                    options
+                        .iter()
+                        .filter(|o| self.option_visible(run, o))
+                        .map(|o| t(&o.label))
+                        .collect(),
+                );
+            }
+            Kind::Input { keys, .. } => {
+                header.push(t(&state.prompt));
+                trailer = keys
+                    .iter()
+                    .map(|k| format!("{}. {}", k.key, t(&k.label)))
+                    .collect();
+            }
+            Kind::Location { titles, .. } => {
+                let level = location_depth(run, frame.state)
+                    .saturating_sub(1)
+                    .min(titles.len() - 1);
+                header.push(t(&titles[level]));
+                items = numbered(dynamic);
+            }
+            Kind::List { empty, .. } => {
+                header.push(if dynamic.is_empty() {
+                    t(empty)
+                } else {
+                    t(&state.prompt)
+                });
+                items = dynamic;
+            }
+            Kind::Action { .. } | Kind::End => {
+                return Err(EngineError::Flow(format!("{}: not a screen", state.name)))
+            }
+        }
+        let at_root = run.stack.len() == 1;
+        let footer = (!at_root).then(|| self.texts.plain(&run.locale, "nav-back"));
+        let more = format!("{KEY_MORE}. {}", self.texts.plain(&run.locale, "nav-more"));
+        Ok(paginate(
+            &self.budget,
+            header,
+            items,
+            trailer,
+            footer,
+            more,
+            frame.page,
+        ))
+    }
+
+    async fn render<B: Backend>(&self, run: &Run<'_>, backend: &B) -> Result<Screen, EngineError> {
+        if let Some((id, extra)) = &run.ended {
+            let args = self.args(run, extra);
+            let text = self.texts.format(&run.locale, id, Some(&args));
+            return Ok(Screen {
+                text: self.budget.truncate(&text),
+                end: true,
+            });
+        }
+        let layout = self.layout(run, backend).await?;
+        Ok(Screen {
+            text: layout.text,
+            end: false,
+        })
+    }
+
+    /// The polite end after too many refused answers.
+    pub fn too_many_tries(&self, locale: &Locale) -> Screen {
+        Screen {
+            text: self
+                .budget
+                .truncate(&self.texts.plain(locale, "error-too-many")),
+            end: true,
+        }
+    }
+
+    /// The closing screen shown when something failed inside (a localized apology).
+    pub fn apology(&self, locale: &Locale) -> Screen {
+        Screen {
+            text: self
+                .budget
+                .truncate(&self.texts.plain(locale, "error-internal")),
+            end: true,
+        }
+    }
+}
+
+/// How many levels deep a location drill-down is (paging frames are not levels).
+fn location_depth(run: &Run<'_>, state: StateIdx) -> usize {
+    run.stack
+        .iter()
+        .rev()
+        .take_while(|f| f.state == state)
+        .filter(|f| f.page == 0)
+        .count()
+}
+
+/// One screen of a possibly paged list.
+pub struct Layout {
+    pub text: String,
+    pub pages: usize,
+    /// The page did not fit even alone and was cut (`kanda check` reports it).
+    pub truncated: bool,
+}
+
+/// Packs `items` into pages that fit the budget with the header, trailer,
+/// footer and (when more follow) the "more" line, and renders page `page`.
+pub fn paginate(
+    budget: &UssdBudget,
+    header: Vec<String>,
+    items: Vec<String>,
+    trailer: Vec<String>,
+    footer: Option<String>,
+    more: String,
+    page: usize,
+) -> Layout {
+    let compose = |chunk: &[String], with_more: bool| {
+        let mut lines: Vec<&str> = header.iter().map(String::as_str).collect();
+        lines.extend(chunk.iter().map(String::as_str));
+        lines.extend(trailer.iter().map(String::as_str));
+        if with_more {
+            lines.push(&more);
+        }
+        if let Some(f) = &footer {
+            lines.push(f);
+        }
+        lines.join("\n")
+    };
+    let mut pages: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < items.len() || pages.is_empty() {
+        if budget.fits(&compose(&items[start..], false)) {
+            pages.push((start, items.len()));
+            break;
+        }
+        let mut end = start + 1;
+        while end < items.len() && budget.fits(&compose(&items[start..end + 1], true)) {
+            end += 1;
+        }
+        pages.push((start, end));
+        start = end;
+    }
+    let p = page.min(pages.len() - 1);
+    let (s, e) = pages[p];
+    let text = compose(&items[s..e], p + 1 < pages.len());
+    Layout {
+        truncated: !budget.fits(&text),
+        text: budget.truncate(&text),
+        pages: pages.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_keeps_every_page_in_budget_and_loses_no_item() {
+        let budget = UssdBudget::default();
+        let items: Vec<String> = (1..=30)
+            .map(|i| format!("{i}. Village number {i}"))
+            .collect();
+        let mut seen = Vec::new();
+        let mut page = 0;
+        loop {
+            let l = paginate(
+                &budget,
+                vec!["Village?".into()],
+                items.clone(),
+                vec![],
+                Some("0 Back 00 Menu".into()),
+                "98. More".into(),
+                page,
+            );
+            assert!(budget.fits(&l.text), "{}", l.text);
+            assert!(!l.text.ends_with(".."), "page {page} was truncated");
+            seen.extend(
+                l.text
+                    .lines()
+                    .filter(|x| x.contains("Village number"))
+                    .map(String::from),
+            );
+            page += 1;
+            if page == l.pages {
+                assert!(!l.text.contains("98."));
+                break;
+            }
+            assert!(l.text.contains("98. More"));
+        }
+        assert_eq!(seen, items);
+    }
+}

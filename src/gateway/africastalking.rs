@@ -1,0 +1,106 @@
+//! Africa's Talking USSD: form fields `sessionId`, `serviceCode`,
+//! `phoneNumber`, `networkCode`, `text` (every input so far, joined by `*`);
+//! the reply is `text/plain` starting `CON ` or `END `.
+
+use axum::{
+    body::Bytes,
+    extract::{Query, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{domain::Phone, engine::Screen, ussd, AppState};
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UssdForm {
+    #[serde(rename = "sessionId")]
+    session_id: Option<String>,
+    #[serde(rename = "phoneNumber")]
+    phone_number: Option<String>,
+    text: Option<String>,
+    #[serde(rename = "serviceCode")]
+    #[allow(dead_code)]
+    service_code: Option<String>,
+    #[serde(rename = "networkCode")]
+    #[allow(dead_code)]
+    network_code: Option<String>,
+}
+
+fn reply(status: StatusCode, screen: &Screen) -> Response {
+    let prefix = if screen.end { "END " } else { "CON " };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{prefix}{}", screen.text),
+    )
+        .into_response()
+}
+
+pub async fn ussd(
+    State(state): State<AppState>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let default_locale = &state.config.default_locale;
+    let refuse = |status: StatusCode, id: &str| {
+        reply(
+            status,
+            &Screen {
+                text: state.engine.texts().plain(default_locale, id),
+                end: true,
+            },
+        )
+    };
+    if !super::authorized(
+        state.config.gateway_token.as_deref(),
+        q.token.as_deref(),
+        &headers,
+    ) {
+        tracing::warn!("USSD request with a missing or wrong gateway token");
+        return refuse(StatusCode::FORBIDDEN, "error-forbidden");
+    }
+    let form: UssdForm = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed USSD request");
+            return refuse(StatusCode::BAD_REQUEST, "error-internal");
+        }
+    };
+    let (Some(session_id), Some(phone)) = (
+        form.session_id.filter(|s| !s.is_empty() && s.len() <= 128),
+        form.phone_number,
+    ) else {
+        tracing::warn!("USSD request without sessionId or phoneNumber");
+        return refuse(StatusCode::BAD_REQUEST, "error-internal");
+    };
+    let phone = match Phone::parse(&phone, state.config.country) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "USSD request with an unreadable phone number");
+            return refuse(StatusCode::OK, "error-internal");
+        }
+    };
+    let text = form.text.unwrap_or_default();
+    let inputs = if text.is_empty() {
+        vec![]
+    } else {
+        text.split('*').map(str::to_string).collect()
+    };
+    let screen = ussd::answer(
+        &state,
+        ussd::UssdHop {
+            session_id,
+            phone,
+            inputs,
+        },
+    )
+    .await;
+    reply(StatusCode::OK, &screen)
+}

@@ -1,0 +1,139 @@
+//! Screen and SMS length accounting in GSM 03.38 (GSM-7) or UCS-2.
+//!
+//! A USSD screen holds 182 GSM-7 characters, but a single character outside
+//! that alphabet switches the whole screen to UCS-2 and only 80 fit.
+
+const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// Characters of the extension table: each takes two septets.
+const EXTENSION: &str = "^{}\\[~]|€\u{c}";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Gsm7,
+    Ucs2,
+}
+
+fn is_basic(c: char) -> bool {
+    BASIC.contains(c)
+}
+
+fn is_extension(c: char) -> bool {
+    EXTENSION.contains(c)
+}
+
+pub fn encoding(text: &str) -> Encoding {
+    if text.chars().all(|c| is_basic(c) || is_extension(c)) {
+        Encoding::Gsm7
+    } else {
+        Encoding::Ucs2
+    }
+}
+
+/// Length in the units the network counts: septets for GSM-7 (extension
+/// characters count twice), UTF-16 code units for UCS-2.
+pub fn units(text: &str) -> (Encoding, usize) {
+    match encoding(text) {
+        Encoding::Gsm7 => (
+            Encoding::Gsm7,
+            text.chars()
+                .map(|c| if is_extension(c) { 2 } else { 1 })
+                .sum(),
+        ),
+        Encoding::Ucs2 => (Encoding::Ucs2, text.encode_utf16().count()),
+    }
+}
+
+/// The USSD screen budget: 182 GSM-7 septets, or 80 UCS-2 characters.
+#[derive(Clone, Copy, Debug)]
+pub struct UssdBudget {
+    pub gsm7: usize,
+    pub ucs2: usize,
+}
+
+impl Default for UssdBudget {
+    fn default() -> Self {
+        UssdBudget {
+            gsm7: 182,
+            ucs2: 80,
+        }
+    }
+}
+
+impl UssdBudget {
+    pub fn limit_for(&self, text: &str) -> usize {
+        match encoding(text) {
+            Encoding::Gsm7 => self.gsm7,
+            Encoding::Ucs2 => self.ucs2,
+        }
+    }
+
+    pub fn fits(&self, text: &str) -> bool {
+        units(text).1 <= self.limit_for(text)
+    }
+
+    /// Cuts a text to the budget (a last resort: `kanda check` keeps shipped
+    /// texts within it, and lists are paged before this is needed).
+    pub fn truncate(&self, text: &str) -> String {
+        if self.fits(text) {
+            return text.to_string();
+        }
+        let mut out = String::new();
+        for c in text.chars() {
+            out.push(c);
+            let candidate = format!("{out}..");
+            if !self.fits(&candidate) {
+                out.pop();
+                break;
+            }
+        }
+        out.push_str("..");
+        out
+    }
+}
+
+/// SMS segments: 160/153 septets in GSM-7, 70/67 characters in UCS-2.
+pub fn sms_segments(text: &str) -> usize {
+    let (enc, n) = units(text);
+    let (single, multi) = match enc {
+        Encoding::Gsm7 => (160, 153),
+        Encoding::Ucs2 => (70, 67),
+    };
+    if n <= single {
+        1
+    } else {
+        n.div_ceil(multi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gsm_and_ucs2() {
+        assert_eq!(units("Hello"), (Encoding::Gsm7, 5));
+        assert_eq!(units("é à"), (Encoding::Gsm7, 3));
+        assert_eq!(units("{x}"), (Encoding::Gsm7, 5));
+        assert_eq!(units("garçon"), (Encoding::Ucs2, 6));
+        assert_eq!(units("🙂"), (Encoding::Ucs2, 2));
+    }
+
+    #[test]
+    fn budget() {
+        let b = UssdBudget::default();
+        assert!(b.fits(&"a".repeat(182)));
+        assert!(!b.fits(&"a".repeat(183)));
+        assert!(!b.fits(&format!("ç{}", "a".repeat(80))));
+        let cut = b.truncate(&"a".repeat(300));
+        assert!(b.fits(&cut) && cut.ends_with(".."));
+    }
+
+    #[test]
+    fn segments() {
+        assert_eq!(sms_segments(&"a".repeat(160)), 1);
+        assert_eq!(sms_segments(&"a".repeat(161)), 2);
+        assert_eq!(sms_segments(&"ç".repeat(70)), 1);
+        assert_eq!(sms_segments(&"ç".repeat(71)), 2);
+    }
+}

@@ -1,0 +1,395 @@
+//! `kanda import`: reference data from CSV, row-numbered errors, all or
+//! nothing per file.
+
+use std::{collections::HashMap, fmt, io::Read};
+
+use crate::{
+    domain::{Country, Locale, Phone},
+    store::{CentreRow, LocationRow, StaffRow, Store, VolunteerRow},
+    texts::Texts,
+};
+
+pub const LEVELS: [&str; 4] = ["province", "district", "sector", "village"];
+pub const ROLES: [&str; 3] = ["caseworker", "manager", "committee"];
+/// Longest place name: names appear on USSD screens.
+pub const MAX_PLACE_NAME: usize = 30;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Locations,
+    Centres,
+    Volunteers,
+    Staff,
+}
+
+impl Kind {
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::Locations => &["code", "name", "level", "parent_code"],
+            Kind::Centres => &["code", "name", "province_code"],
+            Kind::Volunteers => &["phone", "name", "language", "village_code"],
+            Kind::Staff => &["phone", "name", "role", "centre_code", "language"],
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct RowError {
+    pub line: u64,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ImportError {
+    pub file: String,
+    pub errors: Vec<RowError>,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.errors {
+            writeln!(f, "{}:{}: {}", self.file, e.line, e.message)?;
+        }
+        write!(
+            f,
+            "nothing was imported from {}: fix the rows above and run the import again",
+            self.file
+        )
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+pub struct Importer<'a> {
+    pub store: &'a Store,
+    pub country: Country,
+    pub texts: &'a Texts,
+}
+
+type Record = HashMap<String, String>;
+
+fn read(file: &str, input: impl Read, kind: Kind) -> Result<Vec<(u64, Record)>, ImportError> {
+    let fail = |line: u64, message: String| ImportError {
+        file: file.to_string(),
+        errors: vec![RowError { line, message }],
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(input);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| fail(1, format!("unreadable header: {e}")))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let missing: Vec<&str> = kind
+        .columns()
+        .iter()
+        .copied()
+        .filter(|c| !headers.iter().any(|h| h == c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(fail(
+            1,
+            format!(
+                "missing column(s) {}; expected: {}",
+                missing.join(", "),
+                kind.columns().join(",")
+            ),
+        ));
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line());
+                rows.push((
+                    line,
+                    headers
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(str::to_string))
+                        .collect(),
+                ));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(RowError {
+                    line,
+                    message: format!("unreadable row: {e}"),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError {
+            file: file.to_string(),
+            errors,
+        });
+    }
+    if rows.is_empty() {
+        return Err(fail(1, "no rows under the header".into()));
+    }
+    Ok(rows)
+}
+
+fn valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 32
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl Importer<'_> {
+    /// Imports one file; returns how many rows were stored.
+    pub async fn import(&self, kind: Kind, file: &str, input: impl Read) -> anyhow::Result<usize> {
+        let rows = read(file, input, kind)?;
+        let mut errors = Vec::new();
+        let err = |errors: &mut Vec<RowError>, line: u64, m: String| {
+            errors.push(RowError { line, message: m })
+        };
+        let stored = match kind {
+            Kind::Locations => {
+                let mut levels = self.store.location_levels().await?;
+                let mut out = Vec::new();
+                let mut seen = HashMap::new();
+                for (line, r) in &rows {
+                    let code = &r["code"];
+                    let name = &r["name"];
+                    let level = LEVELS
+                        .iter()
+                        .position(|l| l.eq_ignore_ascii_case(&r["level"]))
+                        .map(|i| i as i64 + 1)
+                        .or_else(|| {
+                            r["level"]
+                                .parse::<i64>()
+                                .ok()
+                                .filter(|l| (1..=4).contains(l))
+                        });
+                    let parent = Some(r["parent_code"].clone()).filter(|p| !p.is_empty());
+                    if !valid_code(code) {
+                        err(
+                            &mut errors,
+                            *line,
+                            format!("code `{code}`: letters, digits, - and _ only, at most 32"),
+                        );
+                    }
+                    if let Some(prev) = seen.insert(code.clone(), *line) {
+                        err(
+                            &mut errors,
+                            *line,
+                            format!("code `{code}` is already on line {prev}"),
+                        );
+                    }
+                    if name.is_empty() || name.chars().count() > MAX_PLACE_NAME {
+                        err(&mut errors, *line, format!("name: 1 to {MAX_PLACE_NAME} characters (it is shown on a phone screen)"));
+                    }
+                    let Some(level) = level else {
+                        err(
+                            &mut errors,
+                            *line,
+                            format!("level `{}`: use {}", r["level"], LEVELS.join(", ")),
+                        );
+                        continue;
+                    };
+                    match (&parent, level) {
+                        (Some(_), 1) => err(&mut errors, *line, "a province has no parent_code".into()),
+                        (None, l) if l > 1 => err(&mut errors, *line, format!("a {} needs a parent_code", LEVELS[l as usize - 1])),
+                        (Some(p), l) => match levels.get(p) {
+                            Some(pl) if *pl == l - 1 => {}
+                            Some(pl) => err(&mut errors, *line, format!("parent `{p}` is a {}, a {} sits in a {}", LEVELS[*pl as usize - 1], LEVELS[l as usize - 1], LEVELS[l as usize - 2])),
+                            None => err(&mut errors, *line, format!("parent `{p}` is not defined above this row nor already imported")),
+                        },
+                        _ => {}
+                    }
+                    levels.insert(code.clone(), level);
+                    out.push(LocationRow {
+                        code: code.clone(),
+                        name: name.clone(),
+                        level,
+                        parent_code: parent,
+                    });
+                }
+                if !errors.is_empty() {
+                    return Err(ImportError {
+                        file: file.to_string(),
+                        errors,
+                    }
+                    .into());
+                }
+                self.store.import_locations(&out).await?
+            }
+            Kind::Centres => {
+                let levels = self.store.location_levels().await?;
+                let mut out = Vec::new();
+                for (line, r) in &rows {
+                    if !valid_code(&r["code"]) {
+                        err(
+                            &mut errors,
+                            *line,
+                            format!("code `{}`: letters, digits, - and _ only", r["code"]),
+                        );
+                    }
+                    if r["name"].is_empty() {
+                        err(&mut errors, *line, "name is empty".into());
+                    }
+                    match levels.get(&r["province_code"]) {
+                        Some(1) => {}
+                        Some(_) => err(
+                            &mut errors,
+                            *line,
+                            format!("`{}` is not a province", r["province_code"]),
+                        ),
+                        None => err(
+                            &mut errors,
+                            *line,
+                            format!(
+                                "province `{}` is unknown: import locations first",
+                                r["province_code"]
+                            ),
+                        ),
+                    }
+                    out.push(CentreRow {
+                        code: r["code"].clone(),
+                        name: r["name"].clone(),
+                        province_code: r["province_code"].clone(),
+                    });
+                }
+                if !errors.is_empty() {
+                    return Err(ImportError {
+                        file: file.to_string(),
+                        errors,
+                    }
+                    .into());
+                }
+                self.store.import_centres(&out).await?
+            }
+            Kind::Volunteers => {
+                let levels = self.store.location_levels().await?;
+                let mut out = Vec::new();
+                let mut seen = HashMap::new();
+                for (line, r) in &rows {
+                    let phone = Phone::parse(&r["phone"], self.country).map_err(|e| e.to_string());
+                    let locale = self.locale(&r["language"]);
+                    let village = Some(r["village_code"].clone()).filter(|v| !v.is_empty());
+                    if let Some(v) = &village {
+                        match levels.get(v) {
+                            Some(4) => {}
+                            Some(_) => err(&mut errors, *line, format!("`{v}` is not a village")),
+                            None => err(
+                                &mut errors,
+                                *line,
+                                format!("village `{v}` is unknown: import locations first"),
+                            ),
+                        }
+                    }
+                    if r["name"].is_empty() {
+                        err(&mut errors, *line, "name is empty".into());
+                    }
+                    match (phone, locale) {
+                        (Ok(phone), Ok(locale)) => {
+                            if let Some(prev) = seen.insert(phone.clone(), *line) {
+                                err(
+                                    &mut errors,
+                                    *line,
+                                    format!("phone {phone} is already on line {prev}"),
+                                );
+                            }
+                            out.push(VolunteerRow {
+                                phone,
+                                name: r["name"].clone(),
+                                locale,
+                                village_code: village,
+                            });
+                        }
+                        (p, l) => {
+                            if let Err(e) = p {
+                                err(&mut errors, *line, format!("phone: {e}"));
+                            }
+                            if let Err(e) = l {
+                                err(&mut errors, *line, e);
+                            }
+                        }
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(ImportError {
+                        file: file.to_string(),
+                        errors,
+                    }
+                    .into());
+                }
+                self.store.import_volunteers(&out).await?
+            }
+            Kind::Staff => {
+                let centres = self.store.centre_codes().await?;
+                let mut out = Vec::new();
+                for (line, r) in &rows {
+                    let phone = Phone::parse(&r["phone"], self.country).map_err(|e| e.to_string());
+                    let locale = self.locale(&r["language"]);
+                    let role = r["role"].to_ascii_lowercase();
+                    if !ROLES.contains(&role.as_str()) {
+                        err(
+                            &mut errors,
+                            *line,
+                            format!("role `{}`: use {}", r["role"], ROLES.join(", ")),
+                        );
+                    }
+                    if !centres.contains(&r["centre_code"]) {
+                        err(
+                            &mut errors,
+                            *line,
+                            format!(
+                                "centre `{}` is unknown: import centres first",
+                                r["centre_code"]
+                            ),
+                        );
+                    }
+                    match (phone, locale) {
+                        (Ok(phone), Ok(locale)) => out.push(StaffRow {
+                            phone,
+                            name: r["name"].clone(),
+                            role,
+                            centre_code: r["centre_code"].clone(),
+                            locale,
+                        }),
+                        (p, l) => {
+                            if let Err(e) = p {
+                                err(&mut errors, *line, format!("phone: {e}"));
+                            }
+                            if let Err(e) = l {
+                                err(&mut errors, *line, e);
+                            }
+                        }
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(ImportError {
+                        file: file.to_string(),
+                        errors,
+                    }
+                    .into());
+                }
+                self.store.import_staff(&out).await?
+            }
+        };
+        Ok(stored)
+    }
+
+    fn locale(&self, raw: &str) -> Result<Locale, String> {
+        let known = || {
+            self.texts
+                .locales()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match Locale::parse(raw) {
+            Ok(l) if self.texts.has_locale(&l) => Ok(l),
+            _ => Err(format!("language `{raw}`: use one of {}", known())),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Kanda: child-protection reports from a feature phone, routed to the
+//! provincial centre responsible for the child's location.
+
+pub mod check;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod engine;
+pub mod flows;
+pub mod gateway;
+pub mod gsm;
+pub mod import;
+pub mod router;
+pub mod source;
+pub mod store;
+pub mod texts;
+pub mod ussd;
+
+use std::{ops::Deref, sync::Arc};
+
+pub use router::app;
+
+use crate::{
+    clock::SharedClock,
+    config::Config,
+    engine::Engine,
+    flows::FlowSet,
+    gsm::UssdBudget,
+    source::{Problem, Problems},
+    store::Store,
+    texts::Texts,
+};
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub engine: Engine,
+    pub sessions: ussd::SnapshotCache,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// The flows and texts `serve` would use, with every problem found in them.
+pub struct Content {
+    pub flows: Option<FlowSet>,
+    pub texts: Option<Texts>,
+    pub problems: Vec<Problem>,
+    pub origins: (source::Origin, source::Origin),
+}
+
+pub fn load_content(config: &Config) -> std::io::Result<Content> {
+    let (flow_origin, flow_files) = source::load("flows", &config.flows_dir, "toml")?;
+    let (locale_origin, locale_files) = source::load("locales", &config.locales_dir, "ftl")?;
+    let (flows, mut problems) = FlowSet::load(&flow_files);
+    let (texts, text_problems) = Texts::load(&locale_files);
+    problems.extend(text_problems);
+    if let (Some(f), Some(t)) = (&flows, &texts) {
+        problems.extend(check::check(
+            f,
+            t,
+            &locale_files,
+            &flow_files,
+            &config.default_locale,
+        ));
+    }
+    Ok(Content {
+        flows,
+        texts,
+        problems,
+        origins: (flow_origin, locale_origin),
+    })
+}
+
+impl AppState {
+    /// Loads flows and texts (refusing any with errors), connects and migrates.
+    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let content = load_content(&config)?;
+        let errors: Vec<Problem> = content
+            .problems
+            .iter()
+            .filter(|p| !p.warning)
+            .cloned()
+            .collect();
+        let (Some(flows), Some(texts)) = (content.flows, content.texts) else {
+            return Err(Problems(errors).into());
+        };
+        if !errors.is_empty() {
+            return Err(Problems(errors).into());
+        }
+        if !texts.has_locale(&config.default_locale) {
+            anyhow::bail!(
+                "KANDA_DEFAULT_LOCALE `{}` has no texts under {}",
+                config.default_locale,
+                content.origins.1
+            );
+        }
+        let store = Store::connect(&config.database_url, clock).await?;
+        let engine = Engine::new(Arc::new(flows), Arc::new(texts), UssdBudget::default());
+        Ok(AppState(Arc::new(Inner {
+            config,
+            store,
+            engine,
+            sessions: Default::default(),
+        })))
+    }
+}
+
+/// Serves on an already bound listener (tests bind port 0) until the
+/// future `shutdown` completes.
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let purge = tokio::spawn(ussd::purge_loop(state.clone()));
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    purge.abort();
+    result
+}

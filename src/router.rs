@@ -1,0 +1,39 @@
+//! Every route in one place.
+
+use axum::{
+    extract::{MatchedPath, State},
+    http::{Request, StatusCode},
+    routing::{get, post},
+    Router,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::{gateway, AppState};
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/ussd/africastalking", post(gateway::africastalking::ussd))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                // Spans are named by the matched route, never by the raw path or query (tokens).
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str)
+                    .unwrap_or("unmatched");
+                tracing::info_span!("http", method = %req.method(), route)
+            }),
+        )
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}

@@ -1,0 +1,734 @@
+//! Storage: one set of SQL for SQLite and PostgreSQL through sqlx's `Any`
+//! driver. Both accept `$1` placeholders, `ON CONFLICT` and `RETURNING`, so
+//! every query is written once; what must differ (schema key types, and
+//! connection set-up) lives in [`Dialect`] and `migrations/<dialect>/`.
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions, AnyRow},
+    AnyPool, Executor, Row,
+};
+
+use crate::{
+    clock::SharedClock,
+    domain::{CaseRef, Locale, Phone},
+    engine::{Backend, BackendResult, NewCase, NewVisit, Place},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn of(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Dialect::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Dialect::Postgres)
+        } else {
+            Err(StoreError::Url(
+                url.split(':').next().unwrap_or("").to_string(),
+            ))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL scheme `{0}`: use sqlite:// or postgres://")]
+    Url(String),
+    #[error("no centre is responsible for location {0}: import a centre for its province")]
+    NoCentre(i64),
+    #[error("no case {0}")]
+    NoCase(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    clock: SharedClock,
+}
+
+/// A USSD session's start snapshot.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub session_id: String,
+    pub phone: String,
+    pub locale: String,
+    pub volunteer_id: Option<i64>,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub started_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Volunteer {
+    pub id: i64,
+    pub phone: Phone,
+    pub name: String,
+    pub locale: String,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub stage: String,
+    pub centre: String,
+    pub urgent: bool,
+    pub concern: String,
+    pub channel: String,
+    pub self_report: bool,
+    pub anonymous: bool,
+    pub location: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseEvent {
+    pub kind: String,
+    pub at: String,
+    pub actor: Option<String>,
+    pub channel: Option<String>,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Reference data rows, already validated by the importer.
+#[derive(Clone, Debug)]
+pub struct LocationRow {
+    pub code: String,
+    pub name: String,
+    pub level: i64,
+    pub parent_code: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CentreRow {
+    pub code: String,
+    pub name: String,
+    pub province_code: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct VolunteerRow {
+    pub phone: Phone,
+    pub name: String,
+    pub locale: Locale,
+    pub village_code: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StaffRow {
+    pub phone: Phone,
+    pub name: String,
+    pub role: String,
+    pub centre_code: String,
+    pub locale: Locale,
+}
+
+fn bool_of(v: i64) -> bool {
+    v != 0
+}
+
+impl Store {
+    /// Connects, creating a SQLite file if needed, and migrates.
+    pub async fn connect(url: &str, clock: SharedClock) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::of(url)?;
+        let url = match dialect {
+            Dialect::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 4,
+                Dialect::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // WAL lets readers run beside the writer; FULL puts every
+                        // committed case on disk before its END screen is sent.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store {
+            pool,
+            dialect,
+            clock,
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // ---- USSD sessions ----
+
+    pub async fn session(&self, session_id: &str) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT session_id, phone, locale, volunteer_id, village_id, village_name, started_at
+             FROM ussd_sessions WHERE session_id = $1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                session_id: r.try_get("session_id")?,
+                phone: r.try_get("phone")?,
+                locale: r.try_get("locale")?,
+                volunteer_id: r.try_get("volunteer_id")?,
+                village_id: r.try_get("village_id")?,
+                village_name: r.try_get("village_name")?,
+                started_at: r.try_get("started_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Saves a session's snapshot; the first writer wins, so two servers
+    /// racing on the same first hop agree on one snapshot.
+    pub async fn save_session(&self, s: &SessionRow) -> Result<SessionRow> {
+        sqlx::query(
+            "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (session_id) DO NOTHING",
+        )
+        .bind(&s.session_id)
+        .bind(&s.phone)
+        .bind(&s.locale)
+        .bind(s.volunteer_id)
+        .bind(s.village_id)
+        .bind(&s.village_name)
+        .bind(s.started_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(self
+            .session(&s.session_id)
+            .await?
+            .unwrap_or_else(|| s.clone()))
+    }
+
+    /// Deletes sessions started before `before_ms`; returns how many.
+    pub async fn purge_sessions(&self, before_ms: i64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM ussd_sessions WHERE started_at < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    // ---- people ----
+
+    pub async fn volunteer_by_phone(&self, phone: &Phone) -> Result<Option<Volunteer>> {
+        let row = sqlx::query(
+            "SELECT v.id, v.phone, v.name, v.locale, v.village_id, l.name AS village_name
+             FROM volunteers v LEFT JOIN locations l ON l.id = v.village_id WHERE v.phone = $1",
+        )
+        .bind(phone.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Volunteer {
+                id: r.try_get("id")?,
+                phone: Phone::from_trusted(r.try_get("phone")?),
+                name: r.try_get("name")?,
+                locale: r.try_get("locale")?,
+                village_id: r.try_get("village_id")?,
+                village_name: r.try_get("village_name")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn set_volunteer_locale(&self, volunteer_id: i64, locale: &Locale) -> Result<()> {
+        sqlx::query("UPDATE volunteers SET locale = $1 WHERE id = $2")
+            .bind(locale.as_str())
+            .bind(volunteer_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- places ----
+
+    pub async fn children(&self, parent: Option<i64>) -> Result<Vec<Place>> {
+        let rows = match parent {
+            None => {
+                sqlx::query(
+                    "SELECT id, name FROM locations WHERE parent_id IS NULL ORDER BY name, id",
+                )
+                .fetch_all(&self.pool)
+                .await?
+            }
+            Some(p) => {
+                sqlx::query("SELECT id, name FROM locations WHERE parent_id = $1 ORDER BY name, id")
+                    .bind(p)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(Place {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn count(&self, table: Table) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) AS n FROM {}", table.name());
+        Ok(sqlx::query(&sql)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    // ---- cases ----
+
+    /// Creates the case for a confirmed session, once: a retried session
+    /// (same `source_key`) gets the reference of the case it already made.
+    pub async fn create_case(&self, c: &NewCase) -> Result<CaseRef> {
+        let mut last_error = None;
+        for _ in 0..4 {
+            match self.try_create_case(c).await {
+                Ok(r) => return Ok(r),
+                // A random reference can collide with an existing one: draw again.
+                Err(StoreError::Sqlx(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                    last_error = Some(StoreError::Sqlx(sqlx::Error::Database(e)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| StoreError::Invalid("could not draw a free case reference".into())))
+    }
+
+    async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(r) = sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
+            .bind(&c.source_key)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            return Ok(CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?);
+        }
+        let centre: Option<i64> = sqlx::query(
+            "SELECT c.id FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $1",
+        )
+        .bind(c.location_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+        let centre = centre.ok_or(StoreError::NoCentre(c.location_id))?;
+        let reference = CaseRef::random();
+        let now = self.clock.now_ms();
+        let inserted = sqlx::query(
+            "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
+                                child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
+                                source_key, created_at)
+             VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             ON CONFLICT (source_key) DO NOTHING RETURNING id",
+        )
+        .bind(reference.as_str())
+        .bind(centre)
+        .bind(c.location_id)
+        .bind(c.danger as i64)
+        .bind(&c.concern)
+        .bind(&c.care)
+        .bind(&c.child_name)
+        .bind(c.child_age)
+        .bind(&c.child_sex)
+        .bind(&c.disability)
+        .bind(c.channel.as_str())
+        .bind(c.self_report as i64)
+        .bind(c.anonymous as i64)
+        .bind(c.reporter_phone.as_ref().map(|p| p.as_str().to_string()))
+        .bind(c.volunteer_id)
+        .bind(&c.source_key)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = inserted else {
+            // Another server confirmed the same session a moment ago.
+            tx.rollback().await?;
+            let r = sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
+                .bind(&c.source_key)
+                .fetch_one(&self.pool)
+                .await?;
+            return CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                .map_err(|e| StoreError::Invalid(e.to_string()));
+        };
+        let case_id: i64 = row.try_get("id")?;
+        let actor = match c.volunteer_id {
+            Some(v) => format!("volunteer:{v}"),
+            None if c.anonymous => "self-report:anonymous".to_string(),
+            None => "self-report".to_string(),
+        };
+        sqlx::query("INSERT INTO case_events (case_id, kind, at, actor, channel) VALUES ($1, 'registered', $2, $3, $4)")
+            .bind(case_id)
+            .bind(now)
+            .bind(actor)
+            .bind(c.channel.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(reference)
+    }
+
+    pub async fn case_exists(&self, reference: &CaseRef) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM cases WHERE reference = $1")
+                .bind(reference.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Records a visit on a case's timeline, once per `source_key`.
+    pub async fn log_visit(&self, v: &NewVisit) -> Result<()> {
+        let actor = match v.volunteer_id {
+            Some(id) => format!("volunteer:{id}"),
+            None => format!("phone:{}", v.phone.redacted()),
+        };
+        let r = sqlx::query(
+            "INSERT INTO case_events (case_id, kind, at, actor, channel, outcome, note, source_key)
+             SELECT id, 'visit', $1, $2, $3, $4, $5, $6 FROM cases WHERE reference = $7
+             ON CONFLICT (source_key) DO NOTHING",
+        )
+        .bind(self.clock.now_ms())
+        .bind(actor)
+        .bind(v.channel.as_str())
+        .bind(&v.outcome)
+        .bind(&v.note)
+        .bind(&v.source_key)
+        .bind(v.reference.as_str())
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 0 && !self.case_exists(&v.reference).await? {
+            return Err(StoreError::NoCase(v.reference.to_string()));
+        }
+        Ok(())
+    }
+
+    pub async fn recent_reports(
+        &self,
+        volunteer_id: i64,
+        limit: u32,
+    ) -> Result<Vec<(CaseRef, String)>> {
+        let rows = sqlx::query("SELECT reference, stage FROM cases WHERE volunteer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+            .bind(volunteer_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let reference = CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                Ok((reference, r.try_get("stage")?))
+            })
+            .collect()
+    }
+
+    pub async fn list_cases(&self) -> Result<Vec<CaseSummary>> {
+        let rows = sqlx::query(
+            "SELECT c.reference, c.stage, ce.code AS centre, c.urgent, c.concern, c.channel, c.self_report, c.anonymous,
+                    l.code AS location, c.created_at
+             FROM cases c JOIN centres ce ON ce.id = c.centre_id JOIN locations l ON l.id = c.location_id
+             ORDER BY c.created_at, c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(case_summary).collect()
+    }
+
+    pub async fn case_events(&self, reference: &CaseRef) -> Result<Vec<CaseEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.kind, e.at, e.actor, e.channel, e.outcome, e.note FROM case_events e JOIN cases c ON c.id = e.case_id
+             WHERE c.reference = $1 ORDER BY e.at, e.id",
+        )
+        .bind(reference.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseEvent {
+                    kind: r.try_get("kind")?,
+                    at: crate::clock::from_ms(r.try_get("at")?).to_rfc3339(),
+                    actor: r.try_get("actor")?,
+                    channel: r.try_get("channel")?,
+                    outcome: r.try_get("outcome")?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- reference data (all-or-nothing per call) ----
+
+    pub async fn import_locations(&self, rows: &[LocationRow]) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let mut known: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new(); // code -> (id, level, province, district)
+        for r in sqlx::query("SELECT id, code, level, province_id, district_id FROM locations")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            known.insert(
+                r.try_get("code")?,
+                (
+                    r.try_get("id")?,
+                    r.try_get("level")?,
+                    r.try_get("province_id")?,
+                    r.try_get("district_id")?,
+                ),
+            );
+        }
+        let mut sorted: Vec<&LocationRow> = rows.iter().collect();
+        sorted.sort_by_key(|r| r.level);
+        for r in sorted {
+            let parent = match &r.parent_code {
+                None => None,
+                Some(p) => Some(*known.get(p).ok_or_else(|| {
+                    StoreError::Invalid(format!("parent `{p}` of `{}` is unknown", r.code))
+                })?),
+            };
+            let id: i64 = sqlx::query(
+                "INSERT INTO locations (code, name, level, parent_id) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_id = excluded.parent_id
+                 RETURNING id",
+            )
+            .bind(&r.code)
+            .bind(&r.name)
+            .bind(r.level)
+            .bind(parent.map(|p| p.0))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+            let province = if r.level == 1 {
+                Some(id)
+            } else {
+                parent.and_then(|p| p.2)
+            };
+            let district = if r.level == 2 {
+                Some(id)
+            } else {
+                parent.and_then(|p| p.3)
+            };
+            sqlx::query("UPDATE locations SET province_id = $1, district_id = $2 WHERE id = $3")
+                .bind(province)
+                .bind(district)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            known.insert(r.code.clone(), (id, r.level, province, district));
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// Codes of locations already stored, with their level.
+    pub async fn location_levels(&self) -> Result<HashMap<String, i64>> {
+        let rows = sqlx::query("SELECT code, level FROM locations")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("level")?)))
+            .collect()
+    }
+
+    pub async fn centre_codes(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT code FROM centres")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("code")?)).collect()
+    }
+
+    pub async fn import_centres(&self, rows: &[CentreRow]) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO centres (code, name, province_id)
+                 SELECT $1, $2, id FROM locations WHERE code = $3 AND level = 1
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, province_id = excluded.province_id",
+            )
+            .bind(&r.code)
+            .bind(&r.name)
+            .bind(&r.province_code)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    pub async fn import_volunteers(&self, rows: &[VolunteerRow]) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let now = self.clock.now_ms();
+        for r in rows {
+            let village: Option<i64> = match &r.village_code {
+                None => None,
+                Some(code) => Some(
+                    sqlx::query("SELECT id FROM locations WHERE code = $1")
+                        .bind(code)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or_else(|| StoreError::Invalid(format!("village `{code}` is unknown")))?
+                        .try_get("id")?,
+                ),
+            };
+            sqlx::query(
+                "INSERT INTO volunteers (phone, name, locale, village_id, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (phone) DO UPDATE SET name = excluded.name, locale = excluded.locale, village_id = excluded.village_id",
+            )
+            .bind(r.phone.as_str())
+            .bind(&r.name)
+            .bind(r.locale.as_str())
+            .bind(village)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    pub async fn import_staff(&self, rows: &[StaffRow]) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            let done = sqlx::query(
+                "INSERT INTO staff (phone, name, role, centre_id, locale)
+                 SELECT $1, $2, $3, id, $4 FROM centres WHERE code = $5
+                 ON CONFLICT (phone) DO UPDATE SET name = excluded.name, role = excluded.role,
+                     centre_id = excluded.centre_id, locale = excluded.locale",
+            )
+            .bind(r.phone.as_str())
+            .bind(&r.name)
+            .bind(&r.role)
+            .bind(r.locale.as_str())
+            .bind(&r.centre_code)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Invalid(format!(
+                    "centre `{}` is unknown",
+                    r.centre_code
+                )));
+            }
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+}
+
+fn case_summary(r: &AnyRow) -> Result<CaseSummary> {
+    Ok(CaseSummary {
+        reference: r.try_get("reference")?,
+        stage: r.try_get("stage")?,
+        centre: r.try_get("centre")?,
+        urgent: bool_of(r.try_get("urgent")?),
+        concern: r.try_get("concern")?,
+        channel: r.try_get("channel")?,
+        self_report: bool_of(r.try_get("self_report")?),
+        anonymous: bool_of(r.try_get("anonymous")?),
+        location: r.try_get("location")?,
+        created_at: crate::clock::from_ms(r.try_get("created_at")?).to_rfc3339(),
+    })
+}
+
+/// Tables whose rows operators count.
+#[derive(Clone, Copy, Debug)]
+pub enum Table {
+    Locations,
+    Centres,
+    Staff,
+    Volunteers,
+    Cases,
+    CaseEvents,
+    UssdSessions,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Locations => "locations",
+            Table::Centres => "centres",
+            Table::Staff => "staff",
+            Table::Volunteers => "volunteers",
+            Table::Cases => "cases",
+            Table::CaseEvents => "case_events",
+            Table::UssdSessions => "ussd_sessions",
+        }
+    }
+}
+
+impl Backend for Store {
+    async fn places(&self, parent: Option<i64>) -> BackendResult<Vec<Place>> {
+        Ok(self.children(parent).await?)
+    }
+    async fn recent_reports(
+        &self,
+        volunteer_id: i64,
+        limit: u32,
+    ) -> BackendResult<Vec<(CaseRef, String)>> {
+        Ok(Store::recent_reports(self, volunteer_id, limit).await?)
+    }
+    async fn case_exists(&self, reference: &CaseRef) -> BackendResult<bool> {
+        Ok(Store::case_exists(self, reference).await?)
+    }
+    async fn create_case(&self, case: NewCase) -> BackendResult<CaseRef> {
+        Ok(Store::create_case(self, &case).await?)
+    }
+    async fn log_visit(&self, visit: NewVisit) -> BackendResult<()> {
+        Ok(Store::log_visit(self, &visit).await?)
+    }
+    async fn save_locale(&self, volunteer_id: i64, locale: &Locale) -> BackendResult<()> {
+        Ok(self.set_volunteer_locale(volunteer_id, locale).await?)
+    }
+}

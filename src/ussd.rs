@@ -1,0 +1,149 @@
+//! The USSD service: finds or starts a session's snapshot, runs the engine,
+//! and turns every failure into a polite closing screen.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use crate::{
+    domain::{Locale, Phone},
+    engine::{Channel, Screen, Session, VolunteerSnapshot},
+    store::SessionRow,
+    AppState,
+};
+
+/// Inputs a session may carry before it is refused unread.
+pub const MAX_INPUTS: usize = 80;
+
+/// A channel-neutral USSD hop: who, which session, and everything typed so far.
+#[derive(Clone, Debug)]
+pub struct UssdHop {
+    pub session_id: String,
+    pub phone: Phone,
+    pub inputs: Vec<String>,
+}
+
+/// Session snapshots never change once written, so every server may keep
+/// copies: a miss reads the database, which stays the one source of truth.
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    map: Mutex<HashMap<String, (SessionRow, Instant)>>,
+}
+
+const CACHE_CAP: usize = 50_000;
+
+impl SnapshotCache {
+    fn get(&self, id: &str) -> Option<SessionRow> {
+        self.map.lock().ok()?.get(id).map(|(r, _)| r.clone())
+    }
+
+    fn put(&self, row: SessionRow, ttl: Duration) {
+        let Ok(mut map) = self.map.lock() else { return };
+        if map.len() >= CACHE_CAP {
+            map.retain(|_, (_, at)| at.elapsed() < ttl);
+            if map.len() >= CACHE_CAP {
+                map.clear();
+            }
+        }
+        map.insert(row.session_id.clone(), (row, Instant::now()));
+    }
+
+    pub fn forget_older_than(&self, ttl: Duration) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+    }
+}
+
+/// Answers one hop. Never fails: an internal error is logged with its cause
+/// and the person gets a localized apology.
+pub async fn answer(state: &AppState, hop: UssdHop) -> Screen {
+    match try_answer(state, &hop).await {
+        Ok(screen) => screen,
+        Err((locale, e)) => {
+            tracing::error!(session = %hop.session_id, phone = %hop.phone.redacted(), error = %e, "USSD hop failed");
+            state.engine.apology(&locale)
+        }
+    }
+}
+
+async fn try_answer(state: &AppState, hop: &UssdHop) -> Result<Screen, (Locale, anyhow::Error)> {
+    let fallback = state.config.default_locale.clone();
+    let session = snapshot(state, hop).await.map_err(|e| (fallback, e))?;
+    if hop.inputs.len() > MAX_INPUTS {
+        return Ok(state.engine.too_many_tries(&session.locale));
+    }
+    let inputs: Vec<&str> = hop.inputs.iter().map(String::as_str).collect();
+    state
+        .engine
+        .run(&session, &inputs, &state.store)
+        .await
+        .map_err(|e| (session.locale.clone(), e.into()))
+}
+
+async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Session> {
+    let key = format!("ussd:{}", hop.session_id);
+    let row = match state.sessions.get(&hop.session_id) {
+        Some(row) => row,
+        None => {
+            let row = match state.store.session(&hop.session_id).await? {
+                Some(row) => row,
+                None => {
+                    let volunteer = state.store.volunteer_by_phone(&hop.phone).await?;
+                    let row = SessionRow {
+                        session_id: hop.session_id.clone(),
+                        phone: hop.phone.as_str().to_string(),
+                        locale: volunteer.as_ref().map_or_else(
+                            || state.config.default_locale.to_string(),
+                            |v| v.locale.clone(),
+                        ),
+                        volunteer_id: volunteer.as_ref().map(|v| v.id),
+                        village_id: volunteer.as_ref().and_then(|v| v.village_id),
+                        village_name: volunteer.as_ref().and_then(|v| v.village_name.clone()),
+                        started_at: state.store.clock().now_ms(),
+                    };
+                    state.store.save_session(&row).await?
+                }
+            };
+            state.sessions.put(row.clone(), state.config.session_ttl);
+            row
+        }
+    };
+    if row.phone != hop.phone.as_str() {
+        anyhow::bail!("session {} belongs to another phone", hop.session_id);
+    }
+    let locale = Locale::parse(&row.locale)
+        .ok()
+        .filter(|l| state.engine.texts().has_locale(l))
+        .unwrap_or_else(|| state.config.default_locale.clone());
+    Ok(Session {
+        key,
+        phone: hop.phone.clone(),
+        locale,
+        channel: Channel::Ussd,
+        volunteer: row.volunteer_id.map(|id| VolunteerSnapshot {
+            id,
+            village_id: row.village_id,
+            village_name: row.village_name.clone(),
+        }),
+    })
+}
+
+/// Purges abandoned sessions now and then, for the life of the server.
+pub async fn purge_loop(state: AppState) {
+    let ttl = state.config.session_ttl;
+    let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let before = state.store.clock().now_ms() - ttl.as_millis() as i64;
+        match state.store.purge_sessions(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "abandoned USSD sessions purged"),
+            Err(e) => tracing::warn!(error = %e, "could not purge USSD sessions"),
+        }
+        state.sessions.forget_older_than(ttl);
+    }
+}
