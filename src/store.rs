@@ -350,34 +350,20 @@ impl Store {
 
     async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
         let mut tx = self.pool.begin().await?;
-        if let Some(r) = sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
-            .bind(&c.source_key)
-            .fetch_optional(&mut *tx)
-            .await?
-        {
-            return Ok(CaseRef::parse(&r.try_get::<String, _>("reference")?)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?);
-        }
-        let centre: Option<i64> = sqlx::query(
-            "SELECT c.id FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $1",
-        )
-        .bind(c.location_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
-        let centre = centre.ok_or(StoreError::NoCentre(c.location_id))?;
         let reference = CaseRef::random();
         let now = self.clock.now_ms();
+        // The insert is the transaction's first statement, so SQLite takes the
+        // write lock at once (a read first could not upgrade under a concurrent
+        // writer). The centre is looked up in the same statement.
         let inserted = sqlx::query(
             "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
                                 child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
                                 source_key, created_at)
-             VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             SELECT $1, 'new', c.id, l.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+             FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $2
              ON CONFLICT (source_key) DO NOTHING RETURNING id",
         )
         .bind(reference.as_str())
-        .bind(centre)
         .bind(c.location_id)
         .bind(c.danger as i64)
         .bind(&c.concern)
@@ -396,14 +382,18 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = inserted else {
-            // Another server confirmed the same session a moment ago.
+            // Either this session already made its case (a retry, or another
+            // server a moment ago), or no centre covers the place.
             tx.rollback().await?;
-            let r = sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
+            return match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
                 .bind(&c.source_key)
-                .fetch_one(&self.pool)
-                .await?;
-            return CaseRef::parse(&r.try_get::<String, _>("reference")?)
-                .map_err(|e| StoreError::Invalid(e.to_string()));
+                .fetch_optional(&self.pool)
+                .await?
+            {
+                Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                    .map_err(|e| StoreError::Invalid(e.to_string())),
+                None => Err(StoreError::NoCentre(c.location_id)),
+            };
         };
         let case_id: i64 = row.try_get("id")?;
         let actor = match c.volunteer_id {

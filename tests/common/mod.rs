@@ -1,0 +1,269 @@
+//! Test harness: a real server on port 0 over a fresh database, SQLite or
+//! PostgreSQL. PostgreSQL tests fail loudly when the server cannot be reached
+//! (set KANDA_TEST_POSTGRES=skip to skip them knowingly).
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, sync::Arc};
+
+use kanda::{
+    clock::{SharedClock, SystemClock},
+    config::Config,
+    gsm::UssdBudget,
+    AppState,
+};
+use tokio::sync::oneshot;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("KANDA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn skip_postgres() -> bool {
+    std::env::var("KANDA_TEST_POSTGRES").is_ok_and(|v| v == "skip")
+}
+
+/// A fresh, empty database; dropped (PostgreSQL) or deleted (SQLite) with it.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(db: Db) -> TestDb {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("kanda.db").display());
+                TestDb {
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
+            }
+            Db::Postgres => {
+                use sqlx::Connection;
+                let admin = postgres_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL is unreachable at {admin}: {e}. Start it, or set KANDA_TEST_POSTGRES=skip"));
+                let name = format!("kanda_t_{}_{}", std::process::id(), rand_suffix());
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or(admin.clone());
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    pg_name: Some(name),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}_{}", N.fetch_add(1, Ordering::SeqCst), nanos)
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        let admin = postgres_admin_url();
+        // A runtime of its own: Drop may run inside or outside one.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// One Africa's Talking hop; asserts the reply is a valid, in-budget screen.
+    pub async fn hop(&self, session: &str, phone: &str, text: &str) -> String {
+        let (status, body) = self
+            .post_ussd(
+                &[
+                    ("sessionId", session),
+                    ("serviceCode", "*384*123#"),
+                    ("phoneNumber", phone),
+                    ("networkCode", "63510"),
+                    ("text", text),
+                ],
+                "",
+            )
+            .await;
+        assert_eq!(status, 200, "hop {text:?} answered {status}: {body}");
+        body
+    }
+
+    /// Posts form fields to the USSD endpoint (with an optional query string).
+    pub async fn post_ussd(&self, fields: &[(&str, &str)], query: &str) -> (u16, String) {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        self.post_raw(&format!("/ussd/africastalking{query}"), body, None)
+            .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: String,
+        basic: Option<(&str, &str)>,
+    ) -> (u16, String) {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some((u, p)) = basic {
+            req = req.basic_auth(u, Some(p));
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = res.text().await.expect("body");
+        assert!(ctype.starts_with("text/plain"), "content type {ctype}");
+        assert!(
+            body.starts_with("CON ") || body.starts_with("END "),
+            "not a USSD reply: {body:?}"
+        );
+        let screen = &body[4..];
+        assert!(
+            UssdBudget::default().fits(screen),
+            "screen over budget ({} chars): {screen:?}",
+            screen.chars().count()
+        );
+        (status, body)
+    }
+
+    /// Plays `inputs` as a whole session, one hop per input (after the dial);
+    /// returns the last screen.
+    pub async fn session(&self, session: &str, phone: &str, inputs: &[&str]) -> String {
+        let mut last = self.hop(session, phone, "").await;
+        for i in 1..=inputs.len() {
+            last = self.hop(session, phone, &inputs[..i].join("*")).await;
+        }
+        last
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+pub fn config(db: &TestDb) -> Config {
+    Config::for_database(db.url.clone())
+}
+
+/// A server over `db` with the demo seeded (when empty).
+pub async fn spawn_app_with(config: Config, clock: SharedClock) -> TestApp {
+    let state = AppState::build(config, clock).await.expect("app state");
+    kanda::demo::seed(&state).await.expect("demo seed");
+    spawn_state(state).await
+}
+
+pub async fn spawn_state(state: AppState) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn({
+        let state = state.clone();
+        async move {
+            kanda::launch(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        }
+    });
+    TestApp {
+        addr,
+        state,
+        http: reqwest::Client::new(),
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    spawn_app_with(config(db), Arc::new(SystemClock)).await
+}
+
+/// Runs an async test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::common::skip_postgres() {
+                    eprintln!("KANDA_TEST_POSTGRES=skip: PostgreSQL run skipped");
+                    return;
+                }
+                super::$name($crate::common::Db::Postgres).await
+            }
+        }
+    )*};
+}
+
+pub const GRACE: &str = "+250788000001"; // English, Cyarwa village
+pub const MARIE: &str = "+250788000002"; // French
+pub const EMMANUEL: &str = "+250788000003"; // Kinyarwanda
+pub const STRANGER: &str = "+250788999001"; // not registered
