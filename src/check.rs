@@ -95,9 +95,6 @@ pub fn check(
             }
         }
     }
-    if !problems.is_empty() {
-        return problems;
-    }
 
     let budget = UssdBudget::default();
     for locale in texts.locales() {

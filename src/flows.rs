@@ -418,6 +418,9 @@ impl FlowSet {
     }
 }
 
+/// Resolves a `next` target (a state of this flow, or `@flow`) to a state.
+type Resolver<'a> = dyn Fn(&Spanned<String>, &mut Vec<Problem>) -> Option<StateIdx> + 'a;
+
 struct Ctx<'a> {
     file: &'a SourceFile,
     line: usize,
@@ -428,7 +431,7 @@ fn build_state(
     flow: &FlowId,
     name: &str,
     raw: &RawState,
-    resolve: &dyn Fn(&Spanned<String>, &mut Vec<Problem>) -> Option<StateIdx>,
+    resolve: &Resolver<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<State> {
     let before = problems.len();

@@ -45,7 +45,7 @@ impl Problem {
         Problem {
             file: file.path.clone(),
             line,
-            message: message.into(),
+            message: one_line(message.into()),
             warning: false,
         }
     }
@@ -54,7 +54,7 @@ impl Problem {
         Problem {
             file: file.path.clone(),
             line,
-            message: message.into(),
+            message: one_line(message.into()),
             warning: true,
         }
     }
@@ -65,6 +65,16 @@ impl fmt::Display for Problem {
         let level = if self.warning { "warning: " } else { "" };
         write!(f, "{}:{}: {level}{}", self.file, self.line, self.message)
     }
+}
+
+/// One problem, one line: parsers' multi-line messages are folded.
+fn one_line(m: String) -> String {
+    m.trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Problems that stop the flows or texts from loading.

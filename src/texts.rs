@@ -82,7 +82,8 @@ impl Texts {
                     for e in errors {
                         problems.push(Problem::error(
                             file,
-                            file.line_of(e.pos.start),
+                            // The broken entry's start, not where the parser gave up.
+                            file.line_of(e.slice.as_ref().map_or(e.pos.start, |s| s.start)),
                             format!("Fluent syntax: {}", e.kind),
                         ));
                     }
@@ -194,8 +195,9 @@ impl Texts {
             }
         }
 
-        let fatal = problems.iter().any(|p| !p.warning);
-        let texts = (!fatal && !bundles.is_empty()).then_some(Texts {
+        // Returned even with problems, so that later checks (screen budgets)
+        // still run and everything is reported at once; `serve` refuses errors.
+        let texts = (!bundles.is_empty()).then_some(Texts {
             bundles,
             messages,
             drafts,

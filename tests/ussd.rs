@@ -145,9 +145,7 @@ async fn report_elsewhere_drills_down_pages_and_routes_to_other_centre(db: Db) {
         "0 goes back to the first page"
     );
     // Back to the province list and into the other province instead.
-    for _ in 0..3 {
-        inputs.push("0");
-    }
+    inputs.extend(["0", "0", "0"]);
     let s = app.hop("d1", GRACE, &inputs.join("*")).await;
     assert!(s.contains("Choose the province:"), "{s}");
     inputs.extend(["2", "2", "1", "1"]); // Iburasirazuba, Rwamagana, Kigabiro, Gatare

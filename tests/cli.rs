@@ -1,0 +1,175 @@
+//! The command line against real databases: imports with row-numbered
+//! errors (all or nothing per file) and `kanda cases list --json`.
+
+mod common;
+
+use std::process::Command;
+
+use common::{spawn_app, Db, TestDb, GRACE};
+use kanda::store::Table;
+
+fn kanda(db: &TestDb, args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kanda"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env_remove("KANDA_FLOWS_DIR")
+        .env_remove("KANDA_LOCALES_DIR")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+both!(
+    imports_are_row_numbered_and_all_or_nothing,
+    cases_list_json_has_the_contract_fields
+);
+
+async fn imports_are_row_numbered_and_all_or_nothing(db: Db) {
+    let db = TestDb::new(db).await;
+    let files = tempfile::tempdir().unwrap();
+    let bad = write(&files, "locations.csv", "code,name,level,parent_code\nT,Maritime,province,\nT-LOM,Lomé,district,T\nT-LOM-1,Golfe 1,sector,T-XXX\nT-LOM-1-A,,village,T-LOM-1\nT,Again,province,\n");
+    let (code, _, err) = kanda(&db, &["import", "locations", &bad]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{bad}:4: parent `T-XXX` is not defined above this row nor already imported"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{bad}:5: name: 1 to 30 characters")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{bad}:6: code `T` is already on line 2")),
+        "{err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+
+    let good = write(&files, "good.csv", "code,name,level,parent_code\nT,Maritime,province,\nT-LOM,Lomé,district,T\nT-LOM-1,Golfe 1,sector,T-LOM\nT-LOM-1-A,Bè,village,T-LOM-1\n");
+    let (code, out, err) = kanda(&db, &["import", "locations", &good]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("4 rows imported"), "{out}");
+    let centres = write(
+        &files,
+        "centres.csv",
+        "code,name,province_code\nC-T,Centre Maritime,T\nC-X,Nowhere,T-LOM\n",
+    );
+    let (code, _, err) = kanda(&db, &["import", "centres", &centres]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("{centres}:3: `T-LOM` is not a province")),
+        "{err}"
+    );
+    let centres = write(
+        &files,
+        "centres2.csv",
+        "code,name,province_code\nC-T,Centre Maritime,T\n",
+    );
+    assert_eq!(kanda(&db, &["import", "centres", &centres]).0, 0);
+    let vols = write(&files, "volunteers.csv", "phone,name,language,village_code\n0788000011,Afi,fr,T-LOM-1-A\nnot-a-phone,Kossi,fr,T-LOM-1-A\n+250788000012,Ama,ewe,T-LOM-1-A\n+250788000013,Yao,en,T-LOM-1\n");
+    let (code, _, err) = kanda(&db, &["import", "volunteers", &vols]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "{vols}:3: phone: `not-a-phone` is not a phone number"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{vols}:4: language `ewe`: use one of en, fr, rw")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{vols}:5: `T-LOM-1` is not a village")),
+        "{err}"
+    );
+    let missing = write(&files, "nocol.csv", "phone,name\n+250788000014,X\n");
+    let (code, _, err) = kanda(&db, &["import", "volunteers", &missing]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "{missing}:1: missing column(s) language, village_code"
+        )),
+        "{err}"
+    );
+
+    let app = spawn_app(&db).await;
+    assert_eq!(
+        app.state.store.count(Table::Volunteers).await.unwrap(),
+        0,
+        "nothing from a file with a bad row"
+    );
+    assert_eq!(
+        app.state.store.count(Table::Locations).await.unwrap(),
+        4,
+        "the demo does not seed over real data"
+    );
+    let vols = write(
+        &files,
+        "volunteers2.csv",
+        "phone,name,language,village_code\n0788000011,Afi,fr,T-LOM-1-A\n",
+    );
+    assert_eq!(kanda(&db, &["import", "volunteers", &vols]).0, 0);
+    let s = app.hop("i1", "+250788000011", "1*1*7*1*2*2*1*1*1").await;
+    assert!(
+        s.contains("Bè."),
+        "the imported volunteer reports from her village: {s}"
+    );
+    app.stop().await;
+}
+
+async fn cases_list_json_has_the_contract_fields(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    app.session(
+        "c1",
+        GRACE,
+        &["1", "Amina", "7", "1", "2", "2", "1", "1", "1", "1"],
+    )
+    .await;
+    app.session(
+        "c2",
+        common::STRANGER,
+        &["1", "1", "2", "12", "1", "1", "2", "2", "1", "1", "1", "1"],
+    )
+    .await;
+    let (code, out, err) = kanda(&db, &["cases", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    for key in [
+        "reference",
+        "stage",
+        "centre",
+        "urgent",
+        "concern",
+        "channel",
+        "created_at",
+    ] {
+        assert!(
+            rows.iter().all(|r| r.get(key).is_some()),
+            "{key} missing in {out}"
+        );
+    }
+    assert_eq!(rows[0]["concern"], "neglect");
+    assert_eq!(rows[1]["self_report"], true);
+    assert_eq!(rows[1]["anonymous"], true);
+    assert!(!out.contains("Amina"), "the list carries no child's name");
+    app.stop().await;
+}
