@@ -87,6 +87,46 @@ impl Serialize for Phone {
     }
 }
 
+/// Reads phone numbers for one country, remembering what it has read: the
+/// full parse costs tens of microseconds and gateways send the same few
+/// numbers on every hop. Bounded: it forgets everything when full.
+#[derive(Debug)]
+pub struct PhoneReader {
+    country: Country,
+    seen: std::sync::Mutex<std::collections::HashMap<String, Phone>>,
+}
+
+const PHONE_MEMO_CAP: usize = 100_000;
+
+impl PhoneReader {
+    pub fn new(country: Country) -> Self {
+        PhoneReader {
+            country,
+            seen: Default::default(),
+        }
+    }
+
+    pub fn country(&self) -> Country {
+        self.country
+    }
+
+    pub fn read(&self, raw: &str) -> Result<Phone, PhoneError> {
+        if let Some(p) = self.seen.lock().ok().and_then(|m| m.get(raw).cloned()) {
+            return Ok(p);
+        }
+        let phone = Phone::parse(raw, self.country)?;
+        if raw.len() <= 24 {
+            if let Ok(mut m) = self.seen.lock() {
+                if m.len() >= PHONE_MEMO_CAP {
+                    m.clear();
+                }
+                m.insert(raw.to_string(), phone.clone());
+            }
+        }
+        Ok(phone)
+    }
+}
+
 /// A case reference: 7 digits and a Damm check digit, keypad friendly.
 /// A single mistyped digit or an adjacent swap is always refused.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -14,7 +14,15 @@ pub enum Encoding {
     Ucs2,
 }
 
+/// Printable ASCII outside the basic table: the extension characters, and `` ` ``.
+const ASCII_NOT_BASIC: &[u8] = b"`^{}\\[~]|";
+
 fn is_basic(c: char) -> bool {
+    if c.is_ascii() {
+        // Screens are mostly ASCII: decide without searching the table.
+        return matches!(c, '\n' | '\r')
+            || (matches!(c, ' '..='~') && !ASCII_NOT_BASIC.contains(&(c as u8)));
+    }
     BASIC.contains(c)
 }
 
@@ -117,6 +125,14 @@ mod tests {
         assert_eq!(units("{x}"), (Encoding::Gsm7, 5));
         assert_eq!(units("garçon"), (Encoding::Ucs2, 6));
         assert_eq!(units("🙂"), (Encoding::Ucs2, 2));
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_the_tables() {
+        for b in 0u8..128 {
+            let c = b as char;
+            assert_eq!(is_basic(c), BASIC.contains(c), "{c:?}");
+        }
     }
 
     #[test]

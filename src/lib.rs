@@ -43,6 +43,7 @@ pub struct Inner {
     pub store: Store,
     pub engine: Engine,
     pub sessions: ussd::SnapshotCache,
+    pub phones: domain::PhoneReader,
 }
 
 impl Deref for AppState {
@@ -115,7 +116,9 @@ impl AppState {
         let store = Store::connect(&config.database_url, clock).await?;
         let engine = Engine::new(Arc::new(flows), Arc::new(texts), UssdBudget::default());
         Ok(AppState(Arc::new(Inner {
+            phones: domain::PhoneReader::new(config.country),
             config,
+
             store,
             engine,
             sessions: Default::default(),

@@ -56,7 +56,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Reads.
     pool: AnyPool,
+    /// Writes (on SQLite, a single connection; see `connect`).
+    writer: AnyPool,
     dialect: Dialect,
     clock: SharedClock,
 }
@@ -156,33 +159,47 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match dialect {
-                Dialect::Sqlite => 4,
-                Dialect::Postgres => 10,
-            })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL lets readers run beside the writer; FULL puts every
-                        // committed case on disk before its END screen is sent.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                    }
-                    Ok(())
+        let pool_with = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(10))
+                // A ping before every query would double the round trips; a
+                // broken connection fails its query and is replaced.
+                .test_before_acquire(false)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if dialect == Dialect::Sqlite {
+                            // WAL lets readers run beside the writer; FULL puts every
+                            // committed case on disk before its END screen is sent.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
-            .await?;
-        match dialect {
-            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-        }
+        };
+        // What differs between the dialects, in one place: SQLite has one
+        // writer at a time, and contending connections sleep in its busy
+        // handler (1, 2, 5, 10 ms...). So on SQLite every write goes through
+        // a one-connection pool and queues in-process instead; reads keep
+        // their own pool. PostgreSQL takes concurrent writers as they come.
+        let (pool, writer) = match dialect {
+            Dialect::Sqlite => {
+                let writer = pool_with(1).connect_with(options.clone()).await?;
+                sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+                (pool_with(4).connect_with(options).await?, writer)
+            }
+            Dialect::Postgres => {
+                let pool = pool_with(10).connect_with(options).await?;
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                (pool.clone(), pool)
+            }
+        };
         Ok(Store {
             pool,
+            writer,
             dialect,
             clock,
         })
@@ -198,6 +215,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -232,9 +250,10 @@ impl Store {
     /// Saves a session's snapshot; the first writer wins, so two servers
     /// racing on the same first hop agree on one snapshot.
     pub async fn save_session(&self, s: &SessionRow) -> Result<SessionRow> {
-        sqlx::query(
+        let inserted = sqlx::query(
+
             "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (session_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (session_id) DO NOTHING RETURNING session_id",
         )
         .bind(&s.session_id)
         .bind(&s.phone)
@@ -243,8 +262,12 @@ impl Store {
         .bind(s.village_id)
         .bind(&s.village_name)
         .bind(s.started_at)
-        .execute(&self.pool)
-        .await?;
+        .fetch_optional(&self.writer)
+        .await?
+        .is_some();
+        if inserted {
+            return Ok(s.clone());
+        }
         Ok(self
             .session(&s.session_id)
             .await?
@@ -255,7 +278,7 @@ impl Store {
     pub async fn purge_sessions(&self, before_ms: i64) -> Result<u64> {
         let r = sqlx::query("DELETE FROM ussd_sessions WHERE started_at < $1")
             .bind(before_ms)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(r.rows_affected())
     }
@@ -287,7 +310,7 @@ impl Store {
         sqlx::query("UPDATE volunteers SET locale = $1 WHERE id = $2")
             .bind(locale.as_str())
             .bind(volunteer_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -349,7 +372,7 @@ impl Store {
     }
 
     async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let reference = CaseRef::random();
         let now = self.clock.now_ms();
         // The insert is the transaction's first statement, so SQLite takes the
@@ -440,7 +463,7 @@ impl Store {
         .bind(&v.note)
         .bind(&v.source_key)
         .bind(v.reference.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if r.rows_affected() == 0 && !self.case_exists(&v.reference).await? {
             return Err(StoreError::NoCase(v.reference.to_string()));
@@ -504,7 +527,7 @@ impl Store {
     // ---- reference data (all-or-nothing per call) ----
 
     pub async fn import_locations(&self, rows: &[LocationRow]) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut known: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new(); // code -> (id, level, province, district)
         for r in sqlx::query("SELECT id, code, level, province_id, district_id FROM locations")
             .fetch_all(&mut *tx)
@@ -581,7 +604,7 @@ impl Store {
     }
 
     pub async fn import_centres(&self, rows: &[CentreRow]) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for r in rows {
             sqlx::query(
                 "INSERT INTO centres (code, name, province_id)
@@ -599,7 +622,7 @@ impl Store {
     }
 
     pub async fn import_volunteers(&self, rows: &[VolunteerRow]) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let now = self.clock.now_ms();
         for r in rows {
             let village: Option<i64> = match &r.village_code {
@@ -630,7 +653,7 @@ impl Store {
     }
 
     pub async fn import_staff(&self, rows: &[StaffRow]) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for r in rows {
             let done = sqlx::query(
                 "INSERT INTO staff (phone, name, role, centre_id, locale)

@@ -88,8 +88,14 @@ async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Session> {
     let row = match state.sessions.get(&hop.session_id) {
         Some(row) => row,
         None => {
-            let row = match state.store.session(&hop.session_id).await? {
+            // On the dial the session is new: skip the look-up.
+            let stored = match hop.inputs.is_empty() {
+                true => None,
+                false => state.store.session(&hop.session_id).await?,
+            };
+            let row = match stored {
                 Some(row) => row,
+
                 None => {
                     let volunteer = state.store.volunteer_by_phone(&hop.phone).await?;
                     let row = SessionRow {

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{domain::Phone, engine::Screen, ussd, AppState};
+use crate::{engine::Screen, ussd, AppState};
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -80,7 +80,7 @@ pub async fn ussd(
         tracing::warn!("USSD request without sessionId or phoneNumber");
         return refuse(StatusCode::BAD_REQUEST, "error-internal");
     };
-    let phone = match Phone::parse(&phone, state.config.country) {
+    let phone = match state.phones.read(&phone) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "USSD request with an unreadable phone number");
