@@ -371,13 +371,11 @@ impl Store {
             .unwrap_or_else(|| StoreError::Invalid("could not draw a free case reference".into())))
     }
 
+    /// One autocommit statement: the centre is looked up in it, and the
+    /// registration needs no event row of its own (the case row holds its
+    /// time, channel and reporter; the timeline derives it).
     async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
-        let mut tx = self.writer.begin().await?;
         let reference = CaseRef::random();
-        let now = self.clock.now_ms();
-        // The insert is the transaction's first statement, so SQLite takes the
-        // write lock at once (a read first could not upgrade under a concurrent
-        // writer). The centre is looked up in the same statement.
         let inserted = sqlx::query(
             "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
                                 child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
@@ -401,38 +399,23 @@ impl Store {
         .bind(c.reporter_phone.as_ref().map(|p| p.as_str().to_string()))
         .bind(c.volunteer_id)
         .bind(&c.source_key)
-        .bind(now)
-        .fetch_optional(&mut *tx)
+        .bind(self.clock.now_ms())
+        .fetch_optional(&self.writer)
         .await?;
-        let Some(row) = inserted else {
-            // Either this session already made its case (a retry, or another
-            // server a moment ago), or no centre covers the place.
-            tx.rollback().await?;
-            return match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
-                .bind(&c.source_key)
-                .fetch_optional(&self.pool)
-                .await?
-            {
-                Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
-                    .map_err(|e| StoreError::Invalid(e.to_string())),
-                None => Err(StoreError::NoCentre(c.location_id)),
-            };
-        };
-        let case_id: i64 = row.try_get("id")?;
-        let actor = match c.volunteer_id {
-            Some(v) => format!("volunteer:{v}"),
-            None if c.anonymous => "self-report:anonymous".to_string(),
-            None => "self-report".to_string(),
-        };
-        sqlx::query("INSERT INTO case_events (case_id, kind, at, actor, channel) VALUES ($1, 'registered', $2, $3, $4)")
-            .bind(case_id)
-            .bind(now)
-            .bind(actor)
-            .bind(c.channel.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(reference)
+        if inserted.is_some() {
+            return Ok(reference);
+        }
+        // Either this session already made its case (a retry, or another
+        // server a moment ago), or no centre covers the place.
+        match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
+            .bind(&c.source_key)
+            .fetch_optional(&self.writer)
+            .await?
+        {
+            Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                .map_err(|e| StoreError::Invalid(e.to_string())),
+            None => Err(StoreError::NoCentre(c.location_id)),
+        }
     }
 
     pub async fn case_exists(&self, reference: &CaseRef) -> Result<bool> {
@@ -502,20 +485,39 @@ impl Store {
         rows.iter().map(case_summary).collect()
     }
 
+    /// The case's timeline, oldest first: its registration (from the case
+    /// row), then every recorded event.
     pub async fn case_events(&self, reference: &CaseRef) -> Result<Vec<CaseEvent>> {
         let rows = sqlx::query(
-            "SELECT e.kind, e.at, e.actor, e.channel, e.outcome, e.note FROM case_events e JOIN cases c ON c.id = e.case_id
-             WHERE c.reference = $1 ORDER BY e.at, e.id",
+            "SELECT 'registered' AS kind, c.created_at AS at, c.volunteer_id, c.self_report, c.anonymous,
+                    c.channel, NULL AS outcome, NULL AS note, NULL AS actor, 0 AS seq, 0 AS id
+             FROM cases c WHERE c.reference = $1
+             UNION ALL
+             SELECT e.kind, e.at, NULL, NULL, NULL, e.channel, e.outcome, e.note, e.actor, 1, e.id
+             FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.reference = $1
+             ORDER BY at, seq, id",
         )
         .bind(reference.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let actor = if kind == "registered" {
+                    let volunteer: Option<i64> = r.try_get("volunteer_id")?;
+                    let anonymous: Option<i64> = r.try_get("anonymous")?;
+                    Some(match volunteer {
+                        Some(v) => format!("volunteer:{v}"),
+                        None if anonymous == Some(1) => "self-report:anonymous".to_string(),
+                        None => "self-report".to_string(),
+                    })
+                } else {
+                    r.try_get("actor")?
+                };
                 Ok(CaseEvent {
-                    kind: r.try_get("kind")?,
+                    kind,
                     at: crate::clock::from_ms(r.try_get("at")?).to_rfc3339(),
-                    actor: r.try_get("actor")?,
+                    actor,
                     channel: r.try_get("channel")?,
                     outcome: r.try_get("outcome")?,
                     note: r.try_get("note")?,

@@ -95,6 +95,11 @@ async fn report_in_own_village_creates_one_routed_case(db: Db) {
     let events = app.state.store.case_events(&reference).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, "registered");
+    assert_eq!(
+        (events[0].actor.as_deref(), events[0].channel.as_deref()),
+        (Some("volunteer:1"), Some("ussd"))
+    );
+
     app.stop().await;
 }
 
@@ -502,6 +507,17 @@ async fn public_report_asks_consent_and_may_stay_anonymous(db: Db) {
     let cases = app.state.store.list_cases().await.unwrap();
     assert_eq!(cases.len(), 1);
     assert!(cases[0].self_report && cases[0].anonymous, "{:?}", cases[0]);
+    let timeline = app
+        .state
+        .store
+        .case_events(&reference_in(&done))
+        .await
+        .unwrap();
+    assert_eq!(
+        (timeline[0].kind.as_str(), timeline[0].actor.as_deref()),
+        ("registered", Some("self-report:anonymous"))
+    );
+
     assert_eq!(cases[0].centre, "CAPE-E");
     // Sharing the number keeps it on the case, for the centre only.
     let shared = ["1", "1", "1", "5", "2", "2", "2", "1", "1", "1", "1", "1"];
