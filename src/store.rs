@@ -10,6 +10,18 @@ use sqlx::{
     AnyPool, Executor, Row,
 };
 
+mod group_commit;
+
+use group_commit::{BoxFuture, GroupCommit};
+use sqlx::AnyConnection;
+
+/// How writes reach the database (see [`Store::write`]).
+#[derive(Clone, Debug)]
+enum Writes {
+    Grouped(GroupCommit),
+    Direct(AnyPool),
+}
+
 use crate::{
     clock::SharedClock,
     domain::{CaseRef, Locale, Phone},
@@ -50,6 +62,8 @@ pub enum StoreError {
     NoCase(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("write not committed: {0}")]
+    Commit(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -60,6 +74,7 @@ pub struct Store {
     pool: AnyPool,
     /// Writes (on SQLite, a single connection; see `connect`).
     writer: AnyPool,
+    writes: Writes,
     dialect: Dialect,
     clock: SharedClock,
 }
@@ -197,12 +212,34 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
+        let writes = match dialect {
+            Dialect::Sqlite => Writes::Grouped(GroupCommit::start(writer.clone())),
+            Dialect::Postgres => Writes::Direct(writer.clone()),
+        };
         Ok(Store {
             pool,
             writer,
+            writes,
             dialect,
             clock,
         })
+    }
+
+    /// Runs one write (at most one writing statement): on SQLite through the
+    /// group commit, on PostgreSQL in autocommit on a pooled connection
+    /// (PostgreSQL shares WAL flushes between concurrent commits itself).
+    async fn write<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        match &self.writes {
+            Writes::Grouped(g) => g.write(op).await,
+            Writes::Direct(pool) => {
+                let mut conn = pool.acquire().await?;
+                op(&mut conn).await
+            }
+        }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -250,21 +287,27 @@ impl Store {
     /// Saves a session's snapshot; the first writer wins, so two servers
     /// racing on the same first hop agree on one snapshot.
     pub async fn save_session(&self, s: &SessionRow) -> Result<SessionRow> {
-        let inserted = sqlx::query(
-
-            "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (session_id) DO NOTHING RETURNING session_id",
-        )
-        .bind(&s.session_id)
-        .bind(&s.phone)
-        .bind(&s.locale)
-        .bind(s.volunteer_id)
-        .bind(s.village_id)
-        .bind(&s.village_name)
-        .bind(s.started_at)
-        .fetch_optional(&self.writer)
-        .await?
-        .is_some();
+        let row = s.clone();
+        let inserted = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    let r = sqlx::query(
+                        "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (session_id) DO NOTHING RETURNING session_id",
+                    )
+                    .bind(&row.session_id)
+                    .bind(&row.phone)
+                    .bind(&row.locale)
+                    .bind(row.volunteer_id)
+                    .bind(row.village_id)
+                    .bind(&row.village_name)
+                    .bind(row.started_at)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    Ok(r.is_some())
+                })
+            })
+            .await?;
         if inserted {
             return Ok(s.clone());
         }
@@ -276,11 +319,16 @@ impl Store {
 
     /// Deletes sessions started before `before_ms`; returns how many.
     pub async fn purge_sessions(&self, before_ms: i64) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM ussd_sessions WHERE started_at < $1")
-            .bind(before_ms)
-            .execute(&self.writer)
-            .await?;
-        Ok(r.rows_affected())
+        self.write(move |conn| {
+            Box::pin(async move {
+                let r = sqlx::query("DELETE FROM ussd_sessions WHERE started_at < $1")
+                    .bind(before_ms)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(r.rows_affected())
+            })
+        })
+        .await
     }
 
     // ---- people ----
@@ -307,12 +355,18 @@ impl Store {
     }
 
     pub async fn set_volunteer_locale(&self, volunteer_id: i64, locale: &Locale) -> Result<()> {
-        sqlx::query("UPDATE volunteers SET locale = $1 WHERE id = $2")
-            .bind(locale.as_str())
-            .bind(volunteer_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let locale = locale.as_str().to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE volunteers SET locale = $1 WHERE id = $2")
+                    .bind(locale)
+                    .bind(volunteer_id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     // ---- places ----
@@ -371,51 +425,58 @@ impl Store {
             .unwrap_or_else(|| StoreError::Invalid("could not draw a free case reference".into())))
     }
 
-    /// One autocommit statement: the centre is looked up in it, and the
-    /// registration needs no event row of its own (the case row holds its
-    /// time, channel and reporter; the timeline derives it).
+    /// One statement: the centre is looked up in it, and the registration
+    /// needs no event row of its own (the case row holds its time, channel
+    /// and reporter; the timeline derives it).
     async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
         let reference = CaseRef::random();
-        let inserted = sqlx::query(
-            "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
-                                child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
-                                source_key, created_at)
-             SELECT $1, 'new', c.id, l.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-             FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $2
-             ON CONFLICT (source_key) DO NOTHING RETURNING id",
-        )
-        .bind(reference.as_str())
-        .bind(c.location_id)
-        .bind(c.danger as i64)
-        .bind(&c.concern)
-        .bind(&c.care)
-        .bind(&c.child_name)
-        .bind(c.child_age)
-        .bind(&c.child_sex)
-        .bind(&c.disability)
-        .bind(c.channel.as_str())
-        .bind(c.self_report as i64)
-        .bind(c.anonymous as i64)
-        .bind(c.reporter_phone.as_ref().map(|p| p.as_str().to_string()))
-        .bind(c.volunteer_id)
-        .bind(&c.source_key)
-        .bind(self.clock.now_ms())
-        .fetch_optional(&self.writer)
-        .await?;
-        if inserted.is_some() {
-            return Ok(reference);
-        }
-        // Either this session already made its case (a retry, or another
-        // server a moment ago), or no centre covers the place.
-        match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
-            .bind(&c.source_key)
-            .fetch_optional(&self.writer)
-            .await?
-        {
-            Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
-                .map_err(|e| StoreError::Invalid(e.to_string())),
-            None => Err(StoreError::NoCentre(c.location_id)),
-        }
+        let c = c.clone();
+        let now = self.clock.now_ms();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let inserted = sqlx::query(
+                    "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
+                                        child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
+                                        source_key, created_at)
+                     SELECT $1, 'new', c.id, l.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+                     FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $2
+                     ON CONFLICT (source_key) DO NOTHING RETURNING id",
+                )
+                .bind(reference.as_str())
+                .bind(c.location_id)
+                .bind(c.danger as i64)
+                .bind(&c.concern)
+                .bind(&c.care)
+                .bind(&c.child_name)
+                .bind(c.child_age)
+                .bind(&c.child_sex)
+                .bind(&c.disability)
+                .bind(c.channel.as_str())
+                .bind(c.self_report as i64)
+                .bind(c.anonymous as i64)
+                .bind(c.reporter_phone.as_ref().map(|p| p.as_str().to_string()))
+                .bind(c.volunteer_id)
+                .bind(&c.source_key)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if inserted.is_some() {
+                    return Ok(reference);
+                }
+                // Either this session already made its case (a retry, or
+                // another server a moment ago), or no centre covers the place.
+                match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
+                    .bind(&c.source_key)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                {
+                    Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                        .map_err(|e| StoreError::Invalid(e.to_string())),
+                    None => Err(StoreError::NoCentre(c.location_id)),
+                }
+            })
+        })
+        .await
     }
 
     pub async fn case_exists(&self, reference: &CaseRef) -> Result<bool> {
@@ -434,24 +495,38 @@ impl Store {
             Some(id) => format!("volunteer:{id}"),
             None => format!("phone:{}", v.phone.redacted()),
         };
-        let r = sqlx::query(
-            "INSERT INTO case_events (case_id, kind, at, actor, channel, outcome, note, source_key)
-             SELECT id, 'visit', $1, $2, $3, $4, $5, $6 FROM cases WHERE reference = $7
-             ON CONFLICT (source_key) DO NOTHING",
-        )
-        .bind(self.clock.now_ms())
-        .bind(actor)
-        .bind(v.channel.as_str())
-        .bind(&v.outcome)
-        .bind(&v.note)
-        .bind(&v.source_key)
-        .bind(v.reference.as_str())
-        .execute(&self.writer)
-        .await?;
-        if r.rows_affected() == 0 && !self.case_exists(&v.reference).await? {
-            return Err(StoreError::NoCase(v.reference.to_string()));
-        }
-        Ok(())
+        let v = v.clone();
+        let now = self.clock.now_ms();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let r = sqlx::query(
+                    "INSERT INTO case_events (case_id, kind, at, actor, channel, outcome, note, source_key)
+                     SELECT id, 'visit', $1, $2, $3, $4, $5, $6 FROM cases WHERE reference = $7
+                     ON CONFLICT (source_key) DO NOTHING",
+                )
+                .bind(now)
+                .bind(actor)
+                .bind(v.channel.as_str())
+                .bind(&v.outcome)
+                .bind(&v.note)
+                .bind(&v.source_key)
+                .bind(v.reference.as_str())
+                .execute(&mut *conn)
+                .await?;
+                let exists = r.rows_affected() > 0
+                    || sqlx::query("SELECT 1 AS one FROM cases WHERE reference = $1")
+                        .bind(v.reference.as_str())
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .is_some();
+                if exists {
+                    Ok(())
+                } else {
+                    Err(StoreError::NoCase(v.reference.to_string()))
+                }
+            })
+        })
+        .await
     }
 
     pub async fn recent_reports(

@@ -1,0 +1,85 @@
+//! The store under concurrent writes (group commit on SQLite, autocommit on
+//! PostgreSQL): each caller gets its own answer, failures stay with their
+//! caller, and every answered write is committed.
+
+mod common;
+
+use common::{spawn_app, Db, TestDb};
+use kanda::{
+    domain::{CaseRef, Phone},
+    engine::{Channel, NewCase, NewVisit},
+    store::{StoreError, Table},
+};
+
+fn case(key: &str, location_id: i64) -> NewCase {
+    NewCase {
+        source_key: key.into(),
+        channel: Channel::Ussd,
+        self_report: false,
+        anonymous: false,
+        reporter_phone: None,
+        volunteer_id: Some(1),
+        child_name: None,
+        child_age: Some(9),
+        child_sex: "female".into(),
+        disability: None,
+        concern: "neglect".into(),
+        care: None,
+        danger: false,
+        location_id,
+    }
+}
+
+both!(a_burst_of_writes_keeps_each_answer_to_its_caller);
+
+async fn a_burst_of_writes_keeps_each_answer_to_its_caller(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    let store = app.state.store.clone();
+    let village = store.children(None).await.unwrap()[0].id; // a province: it has a centre
+    let unknown_place = 999_999;
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            match i % 6 {
+                // The same session confirmed twice at once: one case.
+                0 | 1 => store.create_case(&case(&format!("dup:{}", i / 6), village)).await.map(|r| format!("case {r}")),
+                2 => store.create_case(&case(&format!("nocentre:{i}"), unknown_place)).await.map(|r| format!("case {r}")),
+                3 => {
+                    let visit = NewVisit {
+                        source_key: format!("visit:{i}"),
+                        reference: CaseRef::from_body(1_000_000 + i),
+                        outcome: "safe".into(),
+                        note: None,
+                        volunteer_id: Some(1),
+                        phone: Phone::from_trusted("+250788000001".into()),
+                        channel: Channel::Ussd,
+                    };
+                    store.log_visit(&visit).await.map(|()| "visit".to_string())
+                }
+                _ => store.create_case(&case(&format!("ok:{i}"), village)).await.map(|r| format!("case {r}")),
+            }
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    let mut dup_refs = std::collections::HashMap::new();
+    for (i, r) in results.iter().enumerate() {
+        match (i % 6, r) {
+            (0 | 1, Ok(r)) => {
+                let prev = dup_refs.insert(i / 6, r.clone());
+                assert!(prev.as_ref().is_none_or(|p| p == r), "both confirmations of one session get the same case: {prev:?} {r}");
+            }
+            (2, Err(StoreError::NoCentre(id))) => assert_eq!(*id, unknown_place),
+            (3, Err(StoreError::NoCase(_))) => {}
+            (4 | 5, Ok(r)) => assert!(r.starts_with("case ")),
+            (k, other) => panic!("write {i} (kind {k}) got {other:?}"),
+        }
+    }
+    assert_eq!(store.count(Table::Cases).await.unwrap(), 10 + 20, "one case per duplicated session, one per plain write");
+    assert_eq!(store.count(Table::CaseEvents).await.unwrap(), 0, "no visit on an unknown case");
+    app.stop().await;
+}
