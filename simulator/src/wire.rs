@@ -1,0 +1,213 @@
+//! Africa's Talking USSD on the wire: the form a gateway posts, and the
+//! `CON`/`END` reply it reads. One keep-alive HTTP/1.1 connection per phone.
+
+use anyhow::{anyhow, bail, Context};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use kanda::gsm::{units, Encoding, UssdBudget};
+
+/// Where the gateway posts: `http://host:port/path`, with `?token=` when one is set.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub authority: String,
+    pub path_and_query: String,
+}
+
+impl Target {
+    pub fn parse(url: &str, token: Option<&str>) -> anyhow::Result<Self> {
+        let uri: hyper::Uri = url
+            .parse()
+            .with_context(|| format!("`{url}` is not a URL"))?;
+        if uri.scheme_str() != Some("http") {
+            bail!("`{url}`: only http:// is supported (the simulator talks to a local server)");
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| anyhow!("`{url}` has no host"))?;
+        let authority = match authority.port() {
+            Some(_) => authority.to_string(),
+            None => format!("{}:80", authority.host()),
+        };
+        let mut path_and_query = uri
+            .path_and_query()
+            .map_or("/".to_string(), |p| p.to_string());
+        if let Some(t) = token {
+            let sep = if path_and_query.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            path_and_query.push(sep);
+            path_and_query.push_str(&serde_urlencoded::to_string([("token", t)])?);
+        }
+        Ok(Target {
+            authority,
+            path_and_query,
+        })
+    }
+}
+
+/// One hop's form, exactly as Africa's Talking sends it.
+pub fn form(
+    session_id: &str,
+    service_code: &str,
+    phone: &str,
+    network: &str,
+    text: &str,
+) -> String {
+    serde_urlencoded::to_string([
+        ("sessionId", session_id),
+        ("serviceCode", service_code),
+        ("phoneNumber", phone),
+        ("networkCode", network),
+        ("text", text),
+    ])
+    .unwrap_or_default()
+}
+
+/// A screen as the phone shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub end: bool,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn parse(status: u16, body: &str) -> anyhow::Result<Reply> {
+        if status != 200 {
+            bail!("HTTP {status}: {body}");
+        }
+        if let Some(t) = body.strip_prefix("CON ") {
+            Ok(Reply {
+                end: false,
+                text: t.to_string(),
+            })
+        } else if let Some(t) = body.strip_prefix("END ") {
+            Ok(Reply {
+                end: true,
+                text: t.to_string(),
+            })
+        } else {
+            bail!("not a USSD reply (no CON/END): {body:?}")
+        }
+    }
+
+    /// E.g. `[CON · 143/182 GSM-7]`, flagged when over the budget.
+    pub fn length_line(&self) -> String {
+        let (enc, n) = units(&self.text);
+        let name = match enc {
+            Encoding::Gsm7 => "GSM-7",
+            Encoding::Ucs2 => "UCS-2",
+        };
+        let limit = UssdBudget::default().limit_for(&self.text);
+        let over = if n > limit { "  OVER BUDGET" } else { "" };
+        format!(
+            "[{} · {n}/{limit} {name}]{over}",
+            if self.end { "END" } else { "CON" }
+        )
+    }
+
+    pub fn fits(&self) -> bool {
+        UssdBudget::default().fits(&self.text)
+    }
+}
+
+pub struct Conn {
+    target: Target,
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl Conn {
+    pub async fn connect(target: &Target) -> anyhow::Result<Conn> {
+        let stream = tokio::net::TcpStream::connect(&target.authority)
+            .await
+            .with_context(|| format!("cannot connect to {}", target.authority))?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Conn {
+            target: target.clone(),
+            sender,
+        })
+    }
+
+    /// Posts one form; returns the status and body.
+    pub async fn post(&mut self, body: String) -> anyhow::Result<(u16, String)> {
+        self.sender.ready().await.context("connection closed")?;
+        let req = hyper::Request::post(self.target.path_and_query.as_str())
+            .header(hyper::header::HOST, self.target.authority.as_str())
+            .header(
+                hyper::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(Full::new(Bytes::from(body)))?;
+        let res = self
+            .sender
+            .send_request(req)
+            .await
+            .context("request failed")?;
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await?.to_bytes();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    pub async fn hop(&mut self, form: String) -> anyhow::Result<Reply> {
+        let (status, body) = self.post(form).await?;
+        Reply::parse(status, &body)
+    }
+}
+
+/// A session id no other dial shares.
+pub fn session_id(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encodes_like_a_gateway() {
+        let f = form("s1", "*384*123#", "+250788000001", "63510", "1*Amina*7");
+        assert_eq!(f, "sessionId=s1&serviceCode=*384*123%23&phoneNumber=%2B250788000001&networkCode=63510&text=1*Amina*7");
+    }
+
+    #[test]
+    fn replies_and_lengths() {
+        let r = Reply::parse(200, "CON Hello\n1. Yes").unwrap();
+        assert_eq!(
+            r,
+            Reply {
+                end: false,
+                text: "Hello\n1. Yes".into()
+            }
+        );
+        assert_eq!(r.length_line(), "[CON · 12/182 GSM-7]");
+        let r = Reply::parse(200, "END garçon").unwrap();
+        assert_eq!(r.length_line(), "[END · 6/80 UCS-2]");
+        assert!(Reply::parse(200, "Hello").is_err());
+        assert!(Reply::parse(500, "CON x").is_err());
+    }
+
+    #[test]
+    fn targets() {
+        let t = Target::parse("http://127.0.0.1:8080/ussd/africastalking", Some("a b")).unwrap();
+        assert_eq!(t.authority, "127.0.0.1:8080");
+        assert_eq!(t.path_and_query, "/ussd/africastalking?token=a+b");
+        assert!(Target::parse("https://example.org/x", None).is_err());
+    }
+}
