@@ -13,7 +13,8 @@
 //! ```
 //! `send` is one input (`{name}` takes a value captured earlier in the file);
 //! `expect` and `absent` are substrings; `end` says the screen must be `END`
-//! (default: `CON`). Every screen must fit the USSD budget.
+//! (default: `CON`); `repeat` posts the previous hop again and must get the
+//! very same screen. Every screen must fit the USSD budget.
 
 use std::collections::HashMap;
 
@@ -186,7 +187,8 @@ async fn run_session(
                 }
             }
         }
-        if reply.end != step.end {
+        // A repeated hop is held to the screen before it, END or CON.
+        if !step.repeat && reply.end != step.end {
             bail!(
                 "{} (expected {})",
                 shown(),
