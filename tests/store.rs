@@ -44,8 +44,14 @@ async fn a_burst_of_writes_keeps_each_answer_to_its_caller(db: Db) {
         tasks.push(tokio::spawn(async move {
             match i % 6 {
                 // The same session confirmed twice at once: one case.
-                0 | 1 => store.create_case(&case(&format!("dup:{}", i / 6), village)).await.map(|r| format!("case {r}")),
-                2 => store.create_case(&case(&format!("nocentre:{i}"), unknown_place)).await.map(|r| format!("case {r}")),
+                0 | 1 => store
+                    .create_case(&case(&format!("dup:{}", i / 6), village))
+                    .await
+                    .map(|r| format!("case {r}")),
+                2 => store
+                    .create_case(&case(&format!("nocentre:{i}"), unknown_place))
+                    .await
+                    .map(|r| format!("case {r}")),
                 3 => {
                     let visit = NewVisit {
                         source_key: format!("visit:{i}"),
@@ -58,7 +64,10 @@ async fn a_burst_of_writes_keeps_each_answer_to_its_caller(db: Db) {
                     };
                     store.log_visit(&visit).await.map(|()| "visit".to_string())
                 }
-                _ => store.create_case(&case(&format!("ok:{i}"), village)).await.map(|r| format!("case {r}")),
+                _ => store
+                    .create_case(&case(&format!("ok:{i}"), village))
+                    .await
+                    .map(|r| format!("case {r}")),
             }
         }));
     }
@@ -71,7 +80,10 @@ async fn a_burst_of_writes_keeps_each_answer_to_its_caller(db: Db) {
         match (i % 6, r) {
             (0 | 1, Ok(r)) => {
                 let prev = dup_refs.insert(i / 6, r.clone());
-                assert!(prev.as_ref().is_none_or(|p| p == r), "both confirmations of one session get the same case: {prev:?} {r}");
+                assert!(
+                    prev.as_ref().is_none_or(|p| p == r),
+                    "both confirmations of one session get the same case: {prev:?} {r}"
+                );
             }
             (2, Err(StoreError::NoCentre(id))) => assert_eq!(*id, unknown_place),
             (3, Err(StoreError::NoCase(_))) => {}
@@ -79,7 +91,15 @@ async fn a_burst_of_writes_keeps_each_answer_to_its_caller(db: Db) {
             (k, other) => panic!("write {i} (kind {k}) got {other:?}"),
         }
     }
-    assert_eq!(store.count(Table::Cases).await.unwrap(), 10 + 20, "one case per duplicated session, one per plain write");
-    assert_eq!(store.count(Table::CaseEvents).await.unwrap(), 0, "no visit on an unknown case");
+    assert_eq!(
+        store.count(Table::Cases).await.unwrap(),
+        10 + 20,
+        "one case per duplicated session, one per plain write"
+    );
+    assert_eq!(
+        store.count(Table::CaseEvents).await.unwrap(),
+        0,
+        "no visit on an unknown case"
+    );
     app.stop().await;
 }

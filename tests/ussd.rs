@@ -56,6 +56,10 @@ async fn volunteer_sees_main_menu_in_own_language(db: Db) {
     assert!(fr.contains("1. Signaler un enfant"), "{fr}");
     let rw = app.hop("m3", EMMANUEL, "").await;
     assert!(rw.contains("1. Tanga amakuru ku mwana"), "{rw}");
+    let health = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+
     app.stop().await;
 }
 
