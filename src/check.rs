@@ -8,7 +8,7 @@ use fluent_bundle::{FluentArgs, FluentValue};
 
 use crate::{
     domain::{CaseRef, Locale},
-    engine::{paginate, RECENT_REPORTS},
+    engine::{numbered, paginate, RECENT_REPORTS},
     flows::{FlowSet, InputCheck, Kind, State, KEY_MORE},
     gsm::{units, UssdBudget},
     import::MAX_PLACE_NAME,
@@ -124,13 +124,6 @@ pub fn check(
             }
         }
         for state in &flows.states {
-            let numbered = |labels: Vec<String>| {
-                labels
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, l)| format!("{}. {l}", i + 1))
-                    .collect::<Vec<_>>()
-            };
             let (headers, items, trailer): (Vec<Vec<String>>, Vec<String>, Vec<String>) =
                 match &state.kind {
                     Kind::Menu { options, .. } => {

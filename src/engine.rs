@@ -682,13 +682,6 @@ impl Engine {
             let a = crate::texts::args(r.args.iter().map(|(k, v)| (*k, v.clone())));
             header.push(self.texts.format(&run.locale, r.id, Some(&a)));
         }
-        let numbered = |labels: Vec<String>| {
-            labels
-                .into_iter()
-                .enumerate()
-                .map(|(i, l)| format!("{}. {l}", i + 1))
-                .collect::<Vec<_>>()
-        };
         let mut items = Vec::new();
         let mut trailer = Vec::new();
         match &state.kind {
@@ -777,6 +770,15 @@ impl Engine {
             end: true,
         }
     }
+}
+
+/// Menu lines as the phone shows them: `1. Label`, `2. Label`...
+pub fn numbered(labels: Vec<String>) -> Vec<String> {
+    labels
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}. {l}", i + 1))
+        .collect()
 }
 
 /// How many levels deep a location drill-down is (paging frames are not levels).

@@ -123,16 +123,23 @@ fn read(file: &str, input: impl Read, kind: Kind) -> Result<Vec<(u64, Record)>, 
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(ImportError {
-            file: file.to_string(),
-            errors,
-        });
-    }
+    refuse_if_any(file, errors)?;
     if rows.is_empty() {
         return Err(fail(1, "no rows under the header".into()));
     }
     Ok(rows)
+}
+
+/// Stops the import, naming every bad row, when there is any.
+fn refuse_if_any(file: &str, errors: Vec<RowError>) -> Result<(), ImportError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError {
+            file: file.to_string(),
+            errors,
+        })
+    }
 }
 
 fn valid_code(code: &str) -> bool {
@@ -213,13 +220,7 @@ impl Importer<'_> {
                         parent_code: parent,
                     });
                 }
-                if !errors.is_empty() {
-                    return Err(ImportError {
-                        file: file.to_string(),
-                        errors,
-                    }
-                    .into());
-                }
+                refuse_if_any(file, std::mem::take(&mut errors))?;
                 self.store.import_locations(&out).await?
             }
             Kind::Centres => {
@@ -258,13 +259,7 @@ impl Importer<'_> {
                         province_code: r["province_code"].clone(),
                     });
                 }
-                if !errors.is_empty() {
-                    return Err(ImportError {
-                        file: file.to_string(),
-                        errors,
-                    }
-                    .into());
-                }
+                refuse_if_any(file, std::mem::take(&mut errors))?;
                 self.store.import_centres(&out).await?
             }
             Kind::Volunteers => {
@@ -315,13 +310,7 @@ impl Importer<'_> {
                         }
                     }
                 }
-                if !errors.is_empty() {
-                    return Err(ImportError {
-                        file: file.to_string(),
-                        errors,
-                    }
-                    .into());
-                }
+                refuse_if_any(file, std::mem::take(&mut errors))?;
                 self.store.import_volunteers(&out).await?
             }
             Kind::Staff => {
@@ -366,13 +355,7 @@ impl Importer<'_> {
                         }
                     }
                 }
-                if !errors.is_empty() {
-                    return Err(ImportError {
-                        file: file.to_string(),
-                        errors,
-                    }
-                    .into());
-                }
+                refuse_if_any(file, std::mem::take(&mut errors))?;
                 self.store.import_staff(&out).await?
             }
         };
