@@ -1,8 +1,13 @@
 -- wrk script: complete USSD report sessions in Africa's Talking's wire format.
 --
---   wrk -t2 -c16 -d20s -s bench/ussd-sessions.lua http://127.0.0.1:8080/ussd/africastalking
+--   wrk -t16 -c16 -d20s -s bench/ussd-sessions.lua http://127.0.0.1:8080/ussd/africastalking
+--
+-- Use one connection per thread (-t equal to -c): wrk keeps one script state
+-- per thread, so with several connections a thread would send consecutive
+-- hops of one session at once, which no phone does.
 --
 -- Each hop posts sessionId, serviceCode, phoneNumber, networkCode and `text`:
+
 -- every input of the session so far joined by `*` (empty on the dial). The
 -- inputs are a volunteer's report in their own village (demo data), ending
 -- with the confirmation that creates the case. Env: KANDA_BENCH_INPUTS to

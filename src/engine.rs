@@ -839,9 +839,10 @@ pub fn paginate(
     let p = page.min(pages.len() - 1);
     let (s, e) = pages[p];
     let text = compose(&items[s..e], p + 1 < pages.len());
+    let fits = budget.fits(&text);
     Layout {
-        truncated: !budget.fits(&text),
-        text: budget.truncate(&text),
+        truncated: !fits,
+        text: if fits { text } else { budget.truncate(&text) },
         pages: pages.len(),
     }
 }
