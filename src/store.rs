@@ -12,6 +12,7 @@ use sqlx::{
 
 mod group_commit;
 
+pub use group_commit::Durability;
 use group_commit::{BoxFuture, GroupCommit};
 use sqlx::AnyConnection;
 
@@ -185,7 +186,8 @@ impl Store {
                     Box::pin(async move {
                         if dialect == Dialect::Sqlite {
                             // WAL lets readers run beside the writer; FULL puts every
-                            // committed case on disk before its END screen is sent.
+                            // committed case on disk before its END screen is sent
+                            // (the group commit lowers it for session snapshots).
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
@@ -226,15 +228,16 @@ impl Store {
     }
 
     /// Runs one write (at most one writing statement): on SQLite through the
-    /// group commit, on PostgreSQL in autocommit on a pooled connection
-    /// (PostgreSQL shares WAL flushes between concurrent commits itself).
-    async fn write<T, F>(&self, op: F) -> Result<T>
+    /// group commit, as durable as `durability` asks; on PostgreSQL in
+    /// autocommit on a pooled connection, always flushed to disk (PostgreSQL
+    /// shares WAL flushes between concurrent commits itself).
+    async fn write<T, F>(&self, durability: Durability, op: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         match &self.writes {
-            Writes::Grouped(g) => g.write(op).await,
+            Writes::Grouped(g) => g.write(durability, op).await,
             Writes::Direct(pool) => {
                 let mut conn = pool.acquire().await?;
                 op(&mut conn).await
@@ -289,7 +292,7 @@ impl Store {
     pub async fn save_session(&self, s: &SessionRow) -> Result<SessionRow> {
         let row = s.clone();
         let inserted = self
-            .write(move |conn| {
+            .write(Durability::Process, move |conn| {
                 Box::pin(async move {
                     let r = sqlx::query(
                         "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
@@ -319,7 +322,7 @@ impl Store {
 
     /// Deletes sessions started before `before_ms`; returns how many.
     pub async fn purge_sessions(&self, before_ms: i64) -> Result<u64> {
-        self.write(move |conn| {
+        self.write(Durability::Process, move |conn| {
             Box::pin(async move {
                 let r = sqlx::query("DELETE FROM ussd_sessions WHERE started_at < $1")
                     .bind(before_ms)
@@ -356,7 +359,7 @@ impl Store {
 
     pub async fn set_volunteer_locale(&self, volunteer_id: i64, locale: &Locale) -> Result<()> {
         let locale = locale.as_str().to_string();
-        self.write(move |conn| {
+        self.write(Durability::Disk, move |conn| {
             Box::pin(async move {
                 sqlx::query("UPDATE volunteers SET locale = $1 WHERE id = $2")
                     .bind(locale)
@@ -432,7 +435,7 @@ impl Store {
         let reference = CaseRef::random();
         let c = c.clone();
         let now = self.clock.now_ms();
-        self.write(move |conn| {
+        self.write(Durability::Disk, move |conn| {
             Box::pin(async move {
                 let inserted = sqlx::query(
                     "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
@@ -497,7 +500,7 @@ impl Store {
         };
         let v = v.clone();
         let now = self.clock.now_ms();
-        self.write(move |conn| {
+        self.write(Durability::Disk, move |conn| {
             Box::pin(async move {
                 let r = sqlx::query(
                     "INSERT INTO case_events (case_id, kind, at, actor, channel, outcome, note, source_key)
