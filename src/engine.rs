@@ -633,19 +633,31 @@ impl Engine {
         }
     }
 
-    fn args(&self, run: &Run<'_>, extra: &[(&'static str, String)]) -> FluentArgs<'static> {
-        let mut a = FluentArgs::new();
-        for (k, v) in &run.vars {
-            let v = match v {
+    /// Message `id` in the session's language, with the session's variables
+    /// it reads (labels rendered in that language) and `extra`. Only what
+    /// the message reads is built: this runs for every line of every screen.
+    fn text(&self, run: &Run<'_>, id: &str, extra: &[(&'static str, String)]) -> String {
+        let mut args = FluentArgs::new();
+        let value = |v: &Value| -> String {
+            match v {
                 Value::Text(t) => t.clone(),
-                Value::Msg(id) => self.texts.plain(&run.locale, id),
-            };
-            a.set(k.clone(), FluentValue::from(v));
+                Value::Msg(m) => self.texts.plain(&run.locale, m),
+            }
+        };
+        let mut set = |k: &str, v: &Value| {
+            args.set(k.to_string(), FluentValue::from(value(v)));
+        };
+        match self.texts.reads(&run.locale, id) {
+            Some(names) => names
+                .iter()
+                .filter_map(|k| run.vars.get(k).map(|v| (k, v)))
+                .for_each(|(k, v)| set(k, v)),
+            None => run.vars.iter().for_each(|(k, v)| set(k, v)),
         }
         for (k, v) in extra {
-            a.set(*k, FluentValue::from(v.clone()));
+            args.set(*k, FluentValue::from(v.as_str()));
         }
-        a
+        self.texts.format(&run.locale, id, Some(&args))
     }
 
     async fn layout<B: Backend>(&self, run: &Run<'_>, backend: &B) -> Result<Layout, EngineError> {
@@ -675,12 +687,10 @@ impl Engine {
         dynamic: Vec<String>,
     ) -> Result<Layout, EngineError> {
         let state = self.flows.state(frame.state);
-        let args = self.args(run, &[]);
-        let t = |id: &str| self.texts.format(&run.locale, id, Some(&args));
+        let t = |id: &str| self.text(run, id, &[]);
         let mut header = Vec::new();
         if let Some(r) = &run.refusal {
-            let a = crate::texts::args(r.args.iter().map(|(k, v)| (*k, v.clone())));
-            header.push(self.texts.format(&run.locale, r.id, Some(&a)));
+            header.push(self.text(run, r.id, &r.args));
         }
         let mut items = Vec::new();
         let mut trailer = Vec::new();
@@ -737,8 +747,7 @@ impl Engine {
 
     async fn render<B: Backend>(&self, run: &Run<'_>, backend: &B) -> Result<Screen, EngineError> {
         if let Some((id, extra)) = &run.ended {
-            let args = self.args(run, extra);
-            let text = self.texts.format(&run.locale, id, Some(&args));
+            let text = self.text(run, id, extra);
             return Ok(Screen {
                 text: self.budget.truncate(&text),
                 end: true,

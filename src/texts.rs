@@ -21,6 +21,8 @@ pub struct MessageInfo {
     pub file: String,
     pub line: usize,
     pub variables: BTreeSet<String>,
+    /// It places another message, whose variables it passes on.
+    pub references_messages: bool,
 }
 
 pub struct Texts {
@@ -100,12 +102,12 @@ impl Texts {
                     } else {
                         line + 1
                     };
-                    let mut variables = BTreeSet::new();
+                    let mut found = Found::default();
                     if let Some(p) = &m.value {
-                        pattern_variables(p, &mut variables);
+                        pattern_variables(p, &mut found);
                     }
                     for a in &m.attributes {
-                        pattern_variables(&a.value, &mut variables);
+                        pattern_variables(&a.value, &mut found);
                     }
                     if m.value.is_none() {
                         problems.push(Problem::error(
@@ -119,7 +121,8 @@ impl Texts {
                         MessageInfo {
                             file: file.path.clone(),
                             line,
-                            variables,
+                            variables: found.variables,
+                            references_messages: found.messages,
                         },
                     ) {
                         problems.push(Problem::error(
@@ -250,6 +253,16 @@ impl Texts {
     pub fn plain(&self, locale: &Locale, id: &str) -> String {
         self.format(locale, id, None)
     }
+
+    /// The variables message `id` reads, as [`Texts::format`] would pick it,
+    /// so callers build only those arguments; `None` when it may read any
+    /// (an unknown message, or one that places other messages).
+    pub fn reads(&self, locale: &Locale, id: &str) -> Option<&BTreeSet<String>> {
+        let info = [locale, &self.reference]
+            .into_iter()
+            .find_map(|l| self.message(l, id))?;
+        (!info.references_messages).then_some(&info.variables)
+    }
 }
 
 /// Builds Fluent arguments from string pairs.
@@ -261,7 +274,13 @@ pub fn args<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> FluentArg
     a
 }
 
-fn pattern_variables(p: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
+#[derive(Default)]
+struct Found {
+    variables: BTreeSet<String>,
+    messages: bool,
+}
+
+fn pattern_variables(p: &ast::Pattern<&str>, out: &mut Found) {
     for el in &p.elements {
         if let ast::PatternElement::Placeable { expression } = el {
             expression_variables(expression, out);
@@ -269,7 +288,7 @@ fn pattern_variables(p: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
     }
 }
 
-fn expression_variables(e: &ast::Expression<&str>, out: &mut BTreeSet<String>) {
+fn expression_variables(e: &ast::Expression<&str>, out: &mut Found) {
     match e {
         ast::Expression::Select { selector, variants } => {
             inline_variables(selector, out);
@@ -281,11 +300,12 @@ fn expression_variables(e: &ast::Expression<&str>, out: &mut BTreeSet<String>) {
     }
 }
 
-fn inline_variables(i: &ast::InlineExpression<&str>, out: &mut BTreeSet<String>) {
+fn inline_variables(i: &ast::InlineExpression<&str>, out: &mut Found) {
     match i {
         ast::InlineExpression::VariableReference { id } => {
-            out.insert(id.name.to_string());
+            out.variables.insert(id.name.to_string());
         }
+        ast::InlineExpression::MessageReference { .. } => out.messages = true,
         ast::InlineExpression::FunctionReference { arguments, .. } => {
             for a in &arguments.positional {
                 inline_variables(a, out);
@@ -296,5 +316,41 @@ fn inline_variables(i: &ast::InlineExpression<&str>, out: &mut BTreeSet<String>)
         }
         ast::InlineExpression::Placeable { expression } => expression_variables(expression, out),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(en: &str, fr: &str) -> Texts {
+        let file = |path: &str, text: &str| SourceFile {
+            path: path.into(),
+            text: text.into(),
+        };
+        let (texts, problems) = Texts::load(&[
+            file("locales/en/main.ftl", en),
+            file("locales/fr/main.ftl", fr),
+        ]);
+        assert!(problems.iter().all(|p| p.warning), "{problems:?}");
+        texts.unwrap()
+    }
+
+    #[test]
+    fn a_message_reads_its_own_variables_and_those_of_the_messages_it_places() {
+        let t = texts(
+            "hello = Hello { $name }\nplain = Plain\nboth = { hello }, { $age }\n",
+            "hello = Bonjour { $name }\nplain = Simple\nboth = { hello }, { $age }\nextra = Seulement { $x }\n",
+        );
+        let fr = Locale::parse("fr").unwrap();
+        let names = |id| {
+            t.reads(&fr, id)
+                .map(|s| s.iter().cloned().collect::<Vec<_>>())
+        };
+        assert_eq!(names("hello"), Some(vec!["name".to_string()]));
+        assert_eq!(names("plain"), Some(vec![]));
+        assert_eq!(names("both"), None, "it places `hello`, which reads $name");
+        assert_eq!(names("missing"), None);
+        assert_eq!(names("extra"), Some(vec!["x".to_string()]));
     }
 }
