@@ -1,10 +1,5 @@
 use clap::Parser;
 
-// glibc's allocator cost about a tenth of the server's CPU per USSD hop
-// (malloc_consolidate, _int_free); mimalloc cuts that (BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
