@@ -18,7 +18,7 @@ use crate::{
         Action, Entry, FlowSet, InputCheck, Kind, ListSource, StateIdx, KEY_BACK, KEY_HOME,
         KEY_MORE,
     },
-    gsm::UssdBudget,
+    gsm::{Units, UssdBudget},
     texts::Texts,
 };
 
@@ -545,13 +545,25 @@ impl Engine {
             .is_none_or(|r| matches!(run.vars.get(r), Some(Value::Text(t)) if !t.is_empty()))
     }
 
+    /// `template` with each `{name}` replaced by the session's text
+    /// variable `name`; anything else is kept as it is.
     fn fill(&self, run: &Run<'_>, template: &str) -> String {
-        let mut out = template.to_string();
-        for (k, v) in &run.vars {
-            if let Value::Text(t) = v {
-                out = out.replace(&format!("{{{k}}}"), t);
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                rest = &rest[open..];
+                break;
+            };
+            match run.vars.get(&after[..close]) {
+                Some(Value::Text(t)) => out.push_str(t),
+                _ => out.push_str(&rest[open..open + close + 2]),
             }
+            rest = &after[close + 1..];
         }
+        out.push_str(rest);
         out
     }
 
@@ -800,6 +812,17 @@ fn location_depth(run: &Run<'_>, state: StateIdx) -> usize {
         .count()
 }
 
+fn join(a: Option<Units>, b: Units) -> Option<Units> {
+    Some(a.map_or(b, |a| a.then(b)))
+}
+
+fn join_opt(a: Option<Units>, b: Option<Units>) -> Option<Units> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.then(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// One screen of a possibly paged list.
 pub struct Layout {
     pub text: String,
@@ -831,15 +854,31 @@ pub fn paginate(
         }
         lines.join("\n")
     };
+    // Each line is measured once; a candidate page's length is then a sum.
+    let total = |lines: &[String]| lines.iter().map(|l| Units::of(l)).fold(None, join);
+    let fixed = [
+        total(&header),
+        total(&trailer),
+        footer.as_deref().map(Units::of),
+    ]
+    .into_iter()
+    .fold(None, join_opt);
+    let item_units: Vec<Units> = items.iter().map(|i| Units::of(i)).collect();
+    let more_units = Units::of(&more);
+    let fits = |range: std::ops::Range<usize>, with_more: bool| {
+        let chunk = item_units[range].iter().copied().fold(None, join);
+        let all = join_opt(join_opt(fixed, chunk), with_more.then_some(more_units));
+        all.is_none_or(|u| budget.fits_units(u))
+    };
     let mut pages: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < items.len() || pages.is_empty() {
-        if budget.fits(&compose(&items[start..], false)) {
+        if fits(start..items.len(), false) {
             pages.push((start, items.len()));
             break;
         }
         let mut end = start + 1;
-        while end < items.len() && budget.fits(&compose(&items[start..end + 1], true)) {
+        while end < items.len() && fits(start..end + 1, true) {
             end += 1;
         }
         pages.push((start, end));
@@ -848,7 +887,7 @@ pub fn paginate(
     let p = page.min(pages.len() - 1);
     let (s, e) = pages[p];
     let text = compose(&items[s..e], p + 1 < pages.len());
-    let fits = budget.fits(&text);
+    let fits = fits(s..e, p + 1 < pages.len());
     Layout {
         truncated: !fits,
         text: if fits { text } else { budget.truncate(&text) },

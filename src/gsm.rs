@@ -59,26 +59,63 @@ pub fn encoding(text: &str) -> Encoding {
     units(text).0
 }
 
-/// Length in the units the network counts, in one pass: septets for GSM-7
-/// (extension characters count twice), UTF-16 code units for UCS-2.
+/// Length in the units the network counts: septets for GSM-7 (extension
+/// characters count twice), UTF-16 code units for UCS-2.
 pub fn units(text: &str) -> (Encoding, usize) {
-    let mut septets = 0;
+    match measure(text) {
+        (Some(septets), _) => (Encoding::Gsm7, septets),
+        (None, utf16) => (Encoding::Ucs2, utf16),
+    }
+}
+
+/// Septets (`None` outside GSM-7) and UTF-16 code units, in one pass.
+fn measure(text: &str) -> (Option<usize>, usize) {
+    let mut septets = Some(0);
     let mut utf16 = 0;
-    let mut gsm = true;
     for c in text.chars() {
         utf16 += c.len_utf16();
-        if gsm {
+        if let Some(n) = septets.as_mut() {
             match class(c) {
-                Class::Basic => septets += 1,
-                Class::Extension => septets += 2,
-                Class::Other => gsm = false,
+                Class::Basic => *n += 1,
+                Class::Extension => *n += 2,
+                Class::Other => septets = None,
             }
         }
     }
-    if gsm {
-        (Encoding::Gsm7, septets)
-    } else {
-        (Encoding::Ucs2, utf16)
+    (septets, utf16)
+}
+
+/// A text's length counted both ways, so that the length of lines joined
+/// by newlines is a sum: screens are measured line by line, once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Units {
+    /// `None` when some character is outside GSM-7.
+    septets: Option<usize>,
+    utf16: usize,
+    lines: usize,
+}
+
+impl Units {
+    pub fn of(text: &str) -> Self {
+        let (septets, utf16) = measure(text);
+        Units {
+            septets,
+            utf16,
+            lines: 1,
+        }
+    }
+
+    /// `self`'s lines followed by `other`'s, one newline between.
+    pub fn then(self, other: Units) -> Units {
+        Units {
+            septets: self.septets.zip(other.septets).map(|(a, b)| a + b),
+            utf16: self.utf16 + other.utf16,
+            lines: self.lines + other.lines,
+        }
+    }
+
+    fn newlines(self) -> usize {
+        self.lines.saturating_sub(1)
     }
 }
 
@@ -113,6 +150,14 @@ impl UssdBudget {
     pub fn fits(&self, text: &str) -> bool {
         let (e, n) = units(text);
         n <= self.limit(e)
+    }
+
+    /// Whether lines measuring `u` in all, joined by newlines, fit.
+    pub fn fits_units(&self, u: Units) -> bool {
+        match u.septets {
+            Some(septets) => septets + u.newlines() <= self.gsm7,
+            None => u.utf16 + u.newlines() <= self.ucs2,
+        }
     }
 
     /// Cuts a text to the budget (a last resort: `kanda check` keeps shipped
@@ -152,6 +197,38 @@ pub fn sms_segments(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_measured_apart_fit_as_their_joined_text_does() {
+        let budget = UssdBudget::default();
+        let lines = [
+            "Report a child",
+            "Signaler un enfant: é, ù",
+            "Ab{c}",
+            "Emoji 🙂",
+            "",
+        ];
+        for n in 1..=lines.len() {
+            for set in [&lines[..n], &lines[lines.len() - n..]] {
+                let u = set
+                    .iter()
+                    .map(|l| Units::of(l))
+                    .reduce(Units::then)
+                    .unwrap();
+                let joined = set.join("\n");
+                assert_eq!(budget.fits_units(u), budget.fits(&joined), "{joined:?}");
+                let (e, len) = units(&joined);
+                let counted = match e {
+                    Encoding::Gsm7 => u.septets.unwrap() + u.newlines(),
+                    Encoding::Ucs2 => u.utf16 + u.newlines(),
+                };
+                assert_eq!(counted, len, "{joined:?}");
+            }
+        }
+        let long = "x".repeat(180);
+        assert!(budget.fits_units(Units::of(&long)));
+        assert!(!budget.fits_units(Units::of(&long).then(Units::of("ab"))));
+    }
 
     #[test]
     fn gsm_and_ucs2() {

@@ -608,6 +608,16 @@ async fn malformed_and_failing_requests_still_get_an_end_screen(db: Db) {
         .post_raw("/ussd/africastalking", "%%%&&&=".into(), None)
         .await;
     assert_eq!(status, 400);
+    // Two answers in one hop: which one the person meant is unknowable.
+    let (status, body) = app
+        .post_raw(
+            "/ussd/africastalking",
+            "sessionId=x0&phoneNumber=%2B250788000001&text=1&text=2".into(),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.starts_with("END "), "{body}");
     let (status, body) = app
         .post_ussd(
             &[

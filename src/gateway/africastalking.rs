@@ -17,19 +17,31 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// The fields Kanda reads (`serviceCode` and `networkCode` are not needed).
+#[derive(Default)]
 struct UssdForm {
-    #[serde(rename = "sessionId")]
     session_id: Option<String>,
-    #[serde(rename = "phoneNumber")]
     phone_number: Option<String>,
     text: Option<String>,
-    #[serde(rename = "serviceCode")]
-    #[allow(dead_code)]
-    service_code: Option<String>,
-    #[serde(rename = "networkCode")]
-    #[allow(dead_code)]
-    network_code: Option<String>,
+}
+
+impl UssdForm {
+    /// Reads the form-encoded body; a field sent twice makes it malformed.
+    fn parse(body: &[u8]) -> Result<Self, String> {
+        let mut form = UssdForm::default();
+        for (name, value) in form_urlencoded::parse(body) {
+            let field = match &*name {
+                "sessionId" => &mut form.session_id,
+                "phoneNumber" => &mut form.phone_number,
+                "text" => &mut form.text,
+                _ => continue,
+            };
+            if field.replace(value.into_owned()).is_some() {
+                return Err(format!("field `{name}` is repeated"));
+            }
+        }
+        Ok(form)
+    }
 }
 
 fn reply(status: StatusCode, screen: &Screen) -> Response {
@@ -66,7 +78,7 @@ pub async fn ussd(
         tracing::warn!("USSD request with a missing or wrong gateway token");
         return refuse(StatusCode::FORBIDDEN, "error-forbidden");
     }
-    let form: UssdForm = match serde_urlencoded::from_bytes(&body) {
+    let form = match UssdForm::parse(&body) {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "malformed USSD request");
