@@ -84,7 +84,7 @@ async fn try_answer(state: &AppState, hop: &UssdHop) -> Result<Screen, (Locale, 
 }
 
 async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Session> {
-    let key = format!("ussd:{}", hop.session_id);
+    let key = ["ussd:", &hop.session_id].concat();
     let row = match state.sessions.get(&hop.session_id) {
         Some(row) => row,
         None => {

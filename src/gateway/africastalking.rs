@@ -49,7 +49,7 @@ fn reply(status: StatusCode, screen: &Screen) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{prefix}{}", screen.text),
+        [prefix, &screen.text].concat(),
     )
         .into_response()
 }
