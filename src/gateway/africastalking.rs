@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
+use std::borrow::Cow;
 
 use crate::{engine::Screen, ussd, AppState};
 
@@ -29,18 +30,55 @@ impl UssdForm {
     /// Reads the form-encoded body; a field sent twice makes it malformed.
     fn parse(body: &[u8]) -> Result<Self, String> {
         let mut form = UssdForm::default();
-        for (name, value) in form_urlencoded::parse(body) {
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let name = form_decode(name);
             let field = match &*name {
                 "sessionId" => &mut form.session_id,
                 "phoneNumber" => &mut form.phone_number,
                 "text" => &mut form.text,
                 _ => continue,
             };
-            if field.replace(value.into_owned()).is_some() {
+            if field.replace(form_decode(value).into_owned()).is_some() {
                 return Err(format!("field `{name}` is repeated"));
             }
         }
         Ok(form)
+    }
+}
+
+/// One `application/x-www-form-urlencoded` name or value, as the URL
+/// standard decodes it: `+` is a space, `%XX` a byte, a `%` without two hex
+/// digits stays, bytes that are not UTF-8 become U+FFFD. The crate
+/// `form_urlencoded` does the same at six times the cost (6% of a hop); a
+/// test holds the two to the same answers.
+fn form_decode(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.iter().any(|&b| b == b'%' || b == b'+') {
+        return String::from_utf8_lossy(raw);
+    }
+    let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
 }
 
@@ -115,4 +153,61 @@ pub async fn ussd(
     )
     .await;
     reply(StatusCode::OK, &screen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_decode_as_form_urlencoded_decodes_them() {
+        let samples: &[&[u8]] = &[
+            b"",
+            b"abc",
+            b"1*2*3",
+            b"%2A",
+            b"%2a%2B",
+            b"+250788000001",
+            b"%2B250+788",
+            b"a+b+c",
+            b"%",
+            b"%4",
+            b"%zz",
+            b"%4%41",
+            b"100%",
+            b"%C3%A9t%C3%A9",
+            b"%C3",
+            b"%FF%FE",
+            b"\xc3\xa9",
+            "\u{1F642}".as_bytes(),
+            b"%F0%9F%99%82",
+            b"=",
+            b"%3D%26",
+        ];
+        for raw in samples {
+            let expected: String = form_urlencoded::parse(&[b"x=", *raw].concat())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            assert_eq!(
+                form_decode(raw),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn a_repeated_field_is_malformed_and_unknown_fields_are_ignored() {
+        let form = UssdForm::parse(
+            b"sessionId=s1&serviceCode=%2A384%23&phoneNumber=%2B250788000001&networkCode=63510&text=1%2A2&x",
+        )
+        .unwrap();
+        assert_eq!(form.session_id.as_deref(), Some("s1"));
+        assert_eq!(form.phone_number.as_deref(), Some("+250788000001"));
+        assert_eq!(form.text.as_deref(), Some("1*2"));
+        assert!(UssdForm::parse(b"text=1&text=2").is_err());
+        assert!(UssdForm::parse(b"te%78t=1&text=2").is_err());
+    }
 }
