@@ -8,7 +8,7 @@
 //! serve alternating hops. Effects run only for the newest input, and the
 //! backend makes each of them idempotent by the session's key.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
 use fluent_bundle::{FluentArgs, FluentValue};
 
@@ -141,11 +141,14 @@ pub enum EngineError {
     Flow(String),
 }
 
+/// A session variable. Values and message ids from the flows are borrowed:
+/// the session is replayed on every hop, and copying them was a fifth of
+/// the engine's work.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Value {
-    Text(String),
+enum Value<'e> {
+    Text(Cow<'e, str>),
     /// A message id, rendered in the session's language when shown.
-    Msg(String),
+    Msg(&'e str),
 }
 
 #[derive(Clone, Debug)]
@@ -173,11 +176,11 @@ impl Refusal {
     }
 }
 
-struct Run<'s> {
-    session: &'s Session,
+struct Run<'e> {
+    session: &'e Session,
     locale: Locale,
     stack: Vec<Frame>,
-    vars: BTreeMap<String, Value>,
+    vars: BTreeMap<Cow<'e, str>, Value<'e>>,
     failures: u8,
     refusal: Option<Refusal>,
     /// The closing message, once the session is over.
@@ -209,9 +212,9 @@ impl Engine {
     }
 
     /// The screen after `inputs` (empty on the first hop).
-    pub async fn run<B: Backend>(
-        &self,
-        session: &Session,
+    pub async fn run<'e, B: Backend>(
+        &'e self,
+        session: &'e Session,
         inputs: &[&str],
         backend: &B,
     ) -> Result<Screen, EngineError> {
@@ -227,9 +230,9 @@ impl Engine {
         if let Some(v) = &session.volunteer {
             if let (Some(id), Some(name)) = (v.village_id, &v.village_name) {
                 run.vars
-                    .insert("own_village".into(), Value::Text(id.to_string()));
+                    .insert("own_village".into(), Value::Text(id.to_string().into()));
                 run.vars
-                    .insert("own_village_name".into(), Value::Text(name.clone()));
+                    .insert("own_village_name".into(), Value::Text(name.into()));
             }
         }
         let start = self.flows.start(session.entry());
@@ -246,9 +249,9 @@ impl Engine {
 
     /// Moves to `target`, running actions on the way (their lasting effects
     /// only when `live`).
-    async fn enter<B: Backend>(
-        &self,
-        run: &mut Run<'_>,
+    async fn enter<'e, B: Backend>(
+        &'e self,
+        run: &mut Run<'e>,
         mut target: StateIdx,
         live: bool,
         backend: &B,
@@ -278,15 +281,15 @@ impl Engine {
         }
     }
 
-    async fn act<B: Backend>(
-        &self,
-        run: &mut Run<'_>,
+    async fn act<'e, B: Backend>(
+        &'e self,
+        run: &mut Run<'e>,
         action: Action,
         live: bool,
         backend: &B,
     ) -> Result<(), EngineError> {
         let text = |run: &Run<'_>, k: &str| match run.vars.get(k) {
-            Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
+            Some(Value::Text(t)) if !t.is_empty() => Some(t.to_string()),
             _ => None,
         };
         let need = |run: &Run<'_>, k: &str| {
@@ -331,8 +334,10 @@ impl Engine {
                         .map_err(|_| EngineError::Flow("location is not a place id".into()))?,
                 };
                 let reference = backend.create_case(case).await?;
-                run.vars
-                    .insert("reference".into(), Value::Text(reference.to_string()));
+                run.vars.insert(
+                    "reference".into(),
+                    Value::Text(reference.to_string().into()),
+                );
             }
             Action::LogVisit => {
                 if !live {
@@ -356,9 +361,9 @@ impl Engine {
         Ok(())
     }
 
-    async fn answer<B: Backend>(
-        &self,
-        run: &mut Run<'_>,
+    async fn answer<'e, B: Backend>(
+        &'e self,
+        run: &mut Run<'e>,
         input: &str,
         live: bool,
         backend: &B,
@@ -405,9 +410,9 @@ impl Engine {
     }
 
     /// Applies one answer to the screen on top; `Err(refusal)` when it is not valid.
-    async fn accept<B: Backend>(
-        &self,
-        run: &mut Run<'_>,
+    async fn accept<'e, B: Backend>(
+        &'e self,
+        run: &mut Run<'e>,
         input: &str,
         live: bool,
         backend: &B,
@@ -440,13 +445,13 @@ impl Engine {
                 };
                 let option = visible[k - 1];
                 if let (Some(var), Some(value)) = (var, &option.value) {
-                    run.vars.insert(var.clone(), Value::Text(value.clone()));
+                    run.vars.insert(var.into(), Value::Text(value.into()));
                     run.vars
-                        .insert(concat(var, "_label"), Value::Msg(option.label.clone()));
+                        .insert(concat(var, "_label").into(), Value::Msg(&option.label));
                 }
                 for (k, template) in &option.set {
                     let v = self.fill(run, template);
-                    run.vars.insert(k.clone(), Value::Text(v));
+                    run.vars.insert(k.into(), Value::Text(v.into()));
                 }
                 let target = option.next.or(*next).ok_or_else(|| {
                     EngineError::Flow(format!("{}: option without next", state.name))
@@ -460,17 +465,20 @@ impl Engine {
                 next,
             } => {
                 if let Some(key) = keys.iter().find(|k| k.key == input) {
-                    run.vars.insert(var.clone(), Value::Text(key.value.clone()));
                     run.vars
-                        .insert(concat(var, "_label"), Value::Msg(key.label.clone()));
+                        .insert(var.into(), Value::Text((&key.value).into()));
+                    run.vars
+                        .insert(concat(var, "_label").into(), Value::Msg(&key.label));
                 } else {
                     let value = match self.check(check, input, backend).await? {
                         Ok(v) => v,
                         Err(r) => return Ok(Err(r)),
                     };
-                    run.vars
-                        .insert(concat(var, "_label"), Value::Text(value.clone()));
-                    run.vars.insert(var.clone(), Value::Text(value));
+                    run.vars.insert(
+                        concat(var, "_label").into(),
+                        Value::Text(value.clone().into()),
+                    );
+                    run.vars.insert(var.into(), Value::Text(value.into()));
                 }
                 self.enter(run, *next, live, backend).await?;
             }
@@ -487,9 +495,11 @@ impl Engine {
                 let depth = location_depth(run, frame.state);
                 if depth >= titles.len() {
                     run.vars
-                        .insert(var.clone(), Value::Text(place.id.to_string()));
-                    run.vars
-                        .insert(concat(var, "_name"), Value::Text(place.name.clone()));
+                        .insert(var.into(), Value::Text(place.id.to_string().into()));
+                    run.vars.insert(
+                        concat(var, "_name").into(),
+                        Value::Text(place.name.clone().into()),
+                    );
                     self.enter(run, *next, live, backend).await?;
                 } else {
                     run.stack.push(Frame {
@@ -540,9 +550,9 @@ impl Engine {
     }
 
     fn option_visible(&self, run: &Run<'_>, o: &crate::flows::MenuOption) -> bool {
-        o.requires
-            .as_ref()
-            .is_none_or(|r| matches!(run.vars.get(r), Some(Value::Text(t)) if !t.is_empty()))
+        o.requires.as_ref().is_none_or(
+            |r| matches!(run.vars.get(r.as_str()), Some(Value::Text(t)) if !t.is_empty()),
+        )
     }
 
     /// `template` with each `{name}` replaced by the session's text
@@ -652,7 +662,7 @@ impl Engine {
         let mut args = FluentArgs::new();
         let value = |v: &Value| -> String {
             match v {
-                Value::Text(t) => t.clone(),
+                Value::Text(t) => t.to_string(),
                 Value::Msg(m) => self.texts.plain(&run.locale, m),
             }
         };
@@ -662,7 +672,7 @@ impl Engine {
         match self.texts.reads(&run.locale, id) {
             Some(names) => names
                 .iter()
-                .filter_map(|k| run.vars.get(k).map(|v| (k, v)))
+                .filter_map(|k| run.vars.get(k.as_str()).map(|v| (k.as_str(), v)))
                 .for_each(|(k, v)| set(k, v)),
             None => run.vars.iter().for_each(|(k, v)| set(k, v)),
         }
