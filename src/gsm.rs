@@ -17,9 +17,6 @@ pub enum Encoding {
     Ucs2,
 }
 
-/// Printable ASCII outside the basic table: the extension characters, and `` ` `` (in neither table).
-const ASCII_NOT_BASIC: &[u8] = b"`^{}\\[~]|";
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     Basic,
@@ -27,19 +24,23 @@ enum Class {
     Other,
 }
 
+const fn class_ascii(b: u8) -> Class {
+    match b {
+        b'\n' | b'\r' => Class::Basic,
+        0x0c => Class::Extension,
+        // In neither table.
+        b'`' => Class::Other,
+        b'^' | b'{' | b'}' | b'\\' | b'[' | b'~' | b']' | b'|' => Class::Extension,
+        b' '..=b'~' => Class::Basic,
+        _ => Class::Other,
+    }
+}
+
 /// Which table a character is in; screens are mostly ASCII, decided without
 /// searching a table.
 fn class(c: char) -> Class {
     if c.is_ascii() {
-        return match c {
-            '\n' | '\r' => Class::Basic,
-            '\u{c}' => Class::Extension,
-            '`' => Class::Other,
-
-            ' '..='~' if !ASCII_NOT_BASIC.contains(&(c as u8)) => Class::Basic,
-            ' '..='~' => Class::Extension,
-            _ => Class::Other,
-        };
+        return class_ascii(c as u8);
     }
     match c {
         '€' => Class::Extension,
@@ -68,8 +69,34 @@ pub fn units(text: &str) -> (Encoding, usize) {
     }
 }
 
+/// Septets per ASCII byte: 1 basic, 2 extension, 0 outside GSM-7.
+const ASCII_SEPTETS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = match class_ascii(i as u8) {
+            Class::Basic => 1,
+            Class::Extension => 2,
+            Class::Other => 0,
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Septets (`None` outside GSM-7) and UTF-16 code units, in one pass.
+/// Screens are mostly ASCII: those are counted bytewise from a table.
 fn measure(text: &str) -> (Option<usize>, usize) {
+    if text.is_ascii() {
+        let mut septets = 0;
+        for &b in text.as_bytes() {
+            match ASCII_SEPTETS[b as usize] {
+                0 => return (None, text.len()),
+                n => septets += n as usize,
+            }
+        }
+        return (Some(septets), text.len());
+    }
     let mut septets = Some(0);
     let mut utf16 = 0;
     for c in text.chars() {
@@ -228,6 +255,29 @@ mod tests {
         let long = "x".repeat(180);
         assert!(budget.fits_units(Units::of(&long)));
         assert!(!budget.fits_units(Units::of(&long).then(Units::of("ab"))));
+    }
+
+    /// `measure` without its ASCII table, character by character.
+    fn measure_by_chars(text: &str) -> (Option<usize>, usize) {
+        let septets = text.chars().try_fold(0, |n, c| match class(c) {
+            Class::Basic => Some(n + 1),
+            Class::Extension => Some(n + 2),
+            Class::Other => None,
+        });
+        (septets, text.encode_utf16().count())
+    }
+
+    #[test]
+    fn the_ascii_table_counts_as_the_character_classes_do() {
+        for b in 0u8..128 {
+            let one = (b as char).to_string();
+            assert_eq!(measure(&one), measure_by_chars(&one), "byte {b}");
+            let mixed = format!("1. Report{one}[x]\n");
+            assert_eq!(measure(&mixed), measure_by_chars(&mixed), "byte {b}");
+        }
+        for text in ["Signaler un enfant", "Ici: é", "`tick`", "a€b", "\u{1F642}"] {
+            assert_eq!(measure(text), measure_by_chars(text), "{text:?}");
+        }
     }
 
     #[test]
