@@ -80,6 +80,18 @@ pub struct Store {
     clock: SharedClock,
 }
 
+fn session_row(r: &sqlx::any::AnyRow) -> Result<SessionRow> {
+    Ok(SessionRow {
+        session_id: r.try_get("session_id")?,
+        phone: r.try_get("phone")?,
+        locale: r.try_get("locale")?,
+        volunteer_id: r.try_get("volunteer_id")?,
+        village_id: r.try_get("village_id")?,
+        village_name: r.try_get("village_name")?,
+        started_at: r.try_get("started_at")?,
+    })
+}
+
 /// A USSD session's start snapshot.
 #[derive(Clone, Debug)]
 pub struct SessionRow {
@@ -266,58 +278,63 @@ impl Store {
     // ---- USSD sessions ----
 
     pub async fn session(&self, session_id: &str) -> Result<Option<SessionRow>> {
-        let row = sqlx::query(
+        sqlx::query(
             "SELECT session_id, phone, locale, volunteer_id, village_id, village_name, started_at
              FROM ussd_sessions WHERE session_id = $1",
         )
         .bind(session_id)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(SessionRow {
-                session_id: r.try_get("session_id")?,
-                phone: r.try_get("phone")?,
-                locale: r.try_get("locale")?,
-                volunteer_id: r.try_get("volunteer_id")?,
-                village_id: r.try_get("village_id")?,
-                village_name: r.try_get("village_name")?,
-                started_at: r.try_get("started_at")?,
-            })
-        })
+        .await?
+        .map(|r| session_row(&r))
         .transpose()
     }
 
-    /// Saves a session's snapshot; the first writer wins, so two servers
+    /// Starts a session: its snapshot is what the phone's volunteer profile
+    /// (or its absence: `default_locale`, no volunteer) says now, looked up
+    /// and saved in one statement. The first writer wins, so two servers
     /// racing on the same first hop agree on one snapshot.
-    pub async fn save_session(&self, s: &SessionRow) -> Result<SessionRow> {
-        let row = s.clone();
+    pub async fn start_session(
+        &self,
+        session_id: &str,
+        phone: &Phone,
+        default_locale: &str,
+    ) -> Result<SessionRow> {
+        let (id, phone, locale) = (
+            session_id.to_string(),
+            phone.as_str().to_string(),
+            default_locale.to_string(),
+        );
+        let now = self.clock.now_ms();
         let inserted = self
             .write(Durability::Process, move |conn| {
                 Box::pin(async move {
-                    let r = sqlx::query(
+                    sqlx::query(
                         "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (session_id) DO NOTHING RETURNING session_id",
+                         SELECT $1, $2, COALESCE(v.locale, $3), v.id, v.village_id, l.name, $4
+                         FROM (SELECT 1 AS one) AS start
+                         LEFT JOIN volunteers v ON v.phone = $2
+                         LEFT JOIN locations l ON l.id = v.village_id
+                         WHERE true
+                         ON CONFLICT (session_id) DO NOTHING
+                         RETURNING session_id, phone, locale, volunteer_id, village_id, village_name, started_at",
                     )
-                    .bind(&row.session_id)
-                    .bind(&row.phone)
-                    .bind(&row.locale)
-                    .bind(row.volunteer_id)
-                    .bind(row.village_id)
-                    .bind(&row.village_name)
-                    .bind(row.started_at)
+                    .bind(&id)
+                    .bind(&phone)
+                    .bind(&locale)
+                    .bind(now)
                     .fetch_optional(&mut *conn)
-                    .await?;
-                    Ok(r.is_some())
+                    .await?
+                    .map(|r| session_row(&r))
+                    .transpose()
                 })
             })
             .await?;
-        if inserted {
-            return Ok(s.clone());
+        match inserted {
+            Some(row) => Ok(row),
+            None => self.session(session_id).await?.ok_or_else(|| {
+                StoreError::Invalid(format!("session {session_id} vanished while starting"))
+            }),
         }
-        Ok(self
-            .session(&s.session_id)
-            .await?
-            .unwrap_or_else(|| s.clone()))
     }
 
     /// Deletes sessions started before `before_ms`; returns how many.

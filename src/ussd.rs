@@ -97,20 +97,14 @@ async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Session> {
                 Some(row) => row,
 
                 None => {
-                    let volunteer = state.store.volunteer_by_phone(&hop.phone).await?;
-                    let row = SessionRow {
-                        session_id: hop.session_id.clone(),
-                        phone: hop.phone.as_str().to_string(),
-                        locale: volunteer.as_ref().map_or_else(
-                            || state.config.default_locale.to_string(),
-                            |v| v.locale.clone(),
-                        ),
-                        volunteer_id: volunteer.as_ref().map(|v| v.id),
-                        village_id: volunteer.as_ref().and_then(|v| v.village_id),
-                        village_name: volunteer.as_ref().and_then(|v| v.village_name.clone()),
-                        started_at: state.store.clock().now_ms(),
-                    };
-                    state.store.save_session(&row).await?
+                    state
+                        .store
+                        .start_session(
+                            &hop.session_id,
+                            &hop.phone,
+                            state.config.default_locale.as_str(),
+                        )
+                        .await?
                 }
             };
             state.sessions.put(row.clone(), state.config.session_ttl);

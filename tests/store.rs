@@ -103,3 +103,42 @@ async fn a_burst_of_writes_keeps_each_answer_to_its_caller(db: Db) {
     );
     app.stop().await;
 }
+
+both!(a_session_starts_from_the_profile_and_keeps_its_first_snapshot);
+
+async fn a_session_starts_from_the_profile_and_keeps_its_first_snapshot(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    let store = app.state.store.clone();
+    let french = app.state.phones.read("+250788000002").unwrap();
+    let first = store.start_session("s1", &french, "en").await.unwrap();
+    assert_eq!(first.locale, "fr");
+    assert_eq!(first.phone, "+250788000002");
+    let volunteer = first.volunteer_id.expect("a demo volunteer");
+    assert!(first.village_id.is_some() && first.village_name.is_some());
+
+    // The profile changes mid-session; a retried first hop (or another
+    // server) still gets the snapshot the session started with.
+    store
+        .set_volunteer_locale(volunteer, &kanda::domain::Locale::parse("rw").unwrap())
+        .await
+        .unwrap();
+    let again = store.start_session("s1", &french, "en").await.unwrap();
+    assert_eq!(
+        (again.locale.as_str(), again.started_at, again.volunteer_id),
+        ("fr", first.started_at, Some(volunteer))
+    );
+
+    let stranger = app.state.phones.read("+250788999999").unwrap();
+    let public = store.start_session("s2", &stranger, "en").await.unwrap();
+    assert_eq!(
+        (
+            public.locale.as_str(),
+            public.volunteer_id,
+            public.village_id,
+            public.village_name
+        ),
+        ("en", None, None, None)
+    );
+    app.stop().await;
+}
