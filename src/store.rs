@@ -104,16 +104,6 @@ pub struct SessionRow {
     pub started_at: i64,
 }
 
-#[derive(Clone, Debug)]
-pub struct Volunteer {
-    pub id: i64,
-    pub phone: Phone,
-    pub name: String,
-    pub locale: String,
-    pub village_id: Option<i64>,
-    pub village_name: Option<String>,
-}
-
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct CaseSummary {
     pub reference: String,
@@ -352,27 +342,6 @@ impl Store {
     }
 
     // ---- people ----
-
-    pub async fn volunteer_by_phone(&self, phone: &Phone) -> Result<Option<Volunteer>> {
-        let row = sqlx::query(
-            "SELECT v.id, v.phone, v.name, v.locale, v.village_id, l.name AS village_name
-             FROM volunteers v LEFT JOIN locations l ON l.id = v.village_id WHERE v.phone = $1",
-        )
-        .bind(phone.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(Volunteer {
-                id: r.try_get("id")?,
-                phone: Phone::from_trusted(r.try_get("phone")?),
-                name: r.try_get("name")?,
-                locale: r.try_get("locale")?,
-                village_id: r.try_get("village_id")?,
-                village_name: r.try_get("village_name")?,
-            })
-        })
-        .transpose()
-    }
 
     pub async fn set_volunteer_locale(&self, volunteer_id: i64, locale: &Locale) -> Result<()> {
         let locale = locale.as_str().to_string();
