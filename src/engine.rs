@@ -446,8 +446,10 @@ impl Engine {
                 let option = visible[k - 1];
                 if let (Some(var), Some(value)) = (var, &option.value) {
                     run.vars.insert(var.into(), Value::Text(value.into()));
-                    run.vars
-                        .insert(concat(var, "_label").into(), Value::Msg(&option.label));
+                    run.vars.insert(
+                        [var.as_str(), "_label"].concat().into(),
+                        Value::Msg(&option.label),
+                    );
                 }
                 for (k, template) in &option.set {
                     let v = self.fill(run, template);
@@ -467,15 +469,17 @@ impl Engine {
                 if let Some(key) = keys.iter().find(|k| k.key == input) {
                     run.vars
                         .insert(var.into(), Value::Text((&key.value).into()));
-                    run.vars
-                        .insert(concat(var, "_label").into(), Value::Msg(&key.label));
+                    run.vars.insert(
+                        [var.as_str(), "_label"].concat().into(),
+                        Value::Msg(&key.label),
+                    );
                 } else {
                     let value = match self.check(check, input, backend).await? {
                         Ok(v) => v,
                         Err(r) => return Ok(Err(r)),
                     };
                     run.vars.insert(
-                        concat(var, "_label").into(),
+                        [var.as_str(), "_label"].concat().into(),
                         Value::Text(value.clone().into()),
                     );
                     run.vars.insert(var.into(), Value::Text(value.into()));
@@ -497,7 +501,7 @@ impl Engine {
                     run.vars
                         .insert(var.into(), Value::Text(place.id.to_string().into()));
                     run.vars.insert(
-                        concat(var, "_name").into(),
+                        [var.as_str(), "_name"].concat().into(),
                         Value::Text(place.name.clone().into()),
                     );
                     self.enter(run, *next, live, backend).await?;
@@ -809,22 +813,10 @@ pub fn numbered(labels: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// `a` and `b` as one string; `format!` costs several times more, and the
-/// engine builds a few dozen small strings a hop.
-fn concat(a: &str, b: &str) -> String {
-    let mut s = String::with_capacity(a.len() + b.len());
-    s.push_str(a);
-    s.push_str(b);
-    s
-}
-
-/// A menu line: `key. label`.
+/// A menu line: `key. label`. (`concat`, not `format!`: the engine joins a
+/// few dozen small strings a hop, and `format!` costs several times more.)
 fn line(key: &str, label: &str) -> String {
-    let mut s = String::with_capacity(key.len() + 2 + label.len());
-    s.push_str(key);
-    s.push_str(". ");
-    s.push_str(label);
-    s
+    [key, ". ", label].concat()
 }
 
 /// How many levels deep a location drill-down is (paging frames are not levels).
