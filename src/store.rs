@@ -3,7 +3,7 @@
 //! every query is written once; what must differ (schema key types, and
 //! connection set-up) lives in [`Dialect`] and `migrations/<dialect>/`.
 
-use std::{collections::HashMap, str::FromStr, time::Duration};
+use std::{collections::HashMap, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions, AnyRow},
@@ -13,7 +13,7 @@ use sqlx::{
 mod group_commit;
 
 pub use group_commit::Durability;
-use group_commit::{BoxFuture, GroupCommit};
+use group_commit::{BoxFuture, Flush, GroupCommit, WalFile};
 use sqlx::AnyConnection;
 
 /// How writes reach the database (see [`Store::write`]).
@@ -177,7 +177,10 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool_with = |connections: u32| {
+        // `synchronous`, for the SQLite writer, is NORMAL: the group commit
+        // flushes the log itself before it answers a write that must reach
+        // the disk (see `store/group_commit.rs`). Readers never write.
+        let pool_with = |connections: u32, synchronous: Option<&'static str>| {
             AnyPoolOptions::new()
                 .max_connections(connections)
                 .acquire_timeout(Duration::from_secs(10))
@@ -187,11 +190,11 @@ impl Store {
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if dialect == Dialect::Sqlite {
-                            // WAL lets readers run beside the writer; FULL puts every
-                            // committed case on disk before its END screen is sent
-                            // (the group commit lowers it for session snapshots).
+                            // WAL lets readers run beside the writer.
                             conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            if let Some(synchronous) = synchronous {
+                                conn.execute(synchronous).await?;
+                            }
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                         }
@@ -206,18 +209,34 @@ impl Store {
         // their own pool. PostgreSQL takes concurrent writers as they come.
         let (pool, writer) = match dialect {
             Dialect::Sqlite => {
-                let writer = pool_with(1).connect_with(options.clone()).await?;
+                let writer = pool_with(1, Some("PRAGMA synchronous = NORMAL"))
+                    .connect_with(options.clone())
+                    .await?;
                 sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-                (pool_with(4).connect_with(options).await?, writer)
+                let readers = pool_with(4, None).connect_with(options).await?;
+                (readers, writer)
             }
             Dialect::Postgres => {
-                let pool = pool_with(10).connect_with(options).await?;
+                let pool = pool_with(10, None).connect_with(options).await?;
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
                 (pool.clone(), pool)
             }
         };
         let writes = match dialect {
-            Dialect::Sqlite => Writes::Grouped(GroupCommit::start(writer.clone())),
+            Dialect::Sqlite => {
+                // The database's file, which the group commit's flush syncs;
+                // none for a database in memory.
+                let file: String =
+                    sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                        .fetch_one(&writer)
+                        .await?
+                        .try_get("file")?;
+                let flush = (!file.is_empty())
+                    .then(|| Arc::new(WalFile { db: file.into() }) as Arc<dyn Flush>);
+                Writes::Grouped(GroupCommit::start(writer.clone(), flush).map_err(|e| {
+                    StoreError::Invalid(format!("could not start the database flush thread: {e}"))
+                })?)
+            }
             Dialect::Postgres => Writes::Direct(writer.clone()),
         };
         Ok(Store {
@@ -592,6 +611,14 @@ impl Store {
 
     // ---- reference data (all-or-nothing per call) ----
 
+    /// Commits an import's transaction and, on SQLite, waits until it is on
+    /// disk (the writer connection commits with `synchronous = NORMAL`).
+    async fn commit_import(&self, tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+        tx.commit().await?;
+        self.write(Durability::Disk, |_| Box::pin(async { Ok(()) }))
+            .await
+    }
+
     pub async fn import_locations(&self, rows: &[LocationRow]) -> Result<usize> {
         let mut tx = self.writer.begin().await?;
         let mut known: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new(); // code -> (id, level, province, district)
@@ -648,7 +675,7 @@ impl Store {
                 .await?;
             known.insert(r.code.clone(), (id, r.level, province, district));
         }
-        tx.commit().await?;
+        self.commit_import(tx).await?;
         Ok(rows.len())
     }
 
@@ -683,7 +710,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        self.commit_import(tx).await?;
         Ok(rows.len())
     }
 
@@ -714,7 +741,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        self.commit_import(tx).await?;
         Ok(rows.len())
     }
 
@@ -741,7 +768,7 @@ impl Store {
                 )));
             }
         }
-        tx.commit().await?;
+        self.commit_import(tx).await?;
         Ok(rows.len())
     }
 }
