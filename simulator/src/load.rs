@@ -31,6 +31,9 @@ pub struct Report {
     pub elapsed: Duration,
     /// Sorted hop latencies.
     pub latencies: Vec<Duration>,
+    /// Sorted latencies of each hop of a session (the dial first): which
+    /// hops the slow ones are.
+    pub by_hop: Vec<Vec<Duration>>,
     pub first_error: Option<String>,
 }
 
@@ -83,6 +86,8 @@ struct WorkerResult {
     failed: usize,
     hops: usize,
     latencies: Vec<Duration>,
+    /// The session's hop number of each latency.
+    hop_numbers: Vec<u16>,
     first_error: Option<String>,
 }
 
@@ -104,6 +109,7 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
         hops: 0,
         elapsed: Duration::ZERO,
         latencies: Vec::new(),
+        by_hop: vec![Vec::new(); opts.inputs.len() + 1],
         first_error: None,
     };
     for w in workers {
@@ -111,11 +117,15 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
         report.ok_sessions += r.ok;
         report.failed_sessions += r.failed;
         report.hops += r.hops;
+        for (&hop, &latency) in r.hop_numbers.iter().zip(&r.latencies) {
+            report.by_hop[hop as usize].push(latency);
+        }
         report.latencies.extend(r.latencies);
         report.first_error = report.first_error.or(r.first_error);
     }
     report.elapsed = started.elapsed();
     report.latencies.sort_unstable();
+    report.by_hop.iter_mut().for_each(|v| v.sort_unstable());
     Ok(report)
 }
 
@@ -126,6 +136,9 @@ async fn worker(opts: &Options, next: &AtomicUsize) -> WorkerResult {
         failed: 0,
         hops: 0,
         latencies: Vec::with_capacity(opts.sessions / opts.concurrency * per_session + per_session),
+        hop_numbers: Vec::with_capacity(
+            opts.sessions / opts.concurrency * per_session + per_session,
+        ),
         first_error: None,
     };
     let mut conn: Option<Conn> = None;
@@ -152,6 +165,7 @@ async fn worker(opts: &Options, next: &AtomicUsize) -> WorkerResult {
             let t = Instant::now();
             let result = c.post(form(&id, "*384*123#", phone, "63510", &text)).await;
             r.latencies.push(t.elapsed());
+            r.hop_numbers.push(hop as u16);
             r.hops += 1;
             let reply = match result {
                 Ok((status, body)) => Reply::parse(status, &body),

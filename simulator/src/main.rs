@@ -161,6 +161,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ms(0.95),
                 ms(0.99)
             );
+            for (hop, latencies) in report.by_hop.iter().enumerate() {
+                let ms = |q| load::percentile(latencies, q).as_secs_f64() * 1000.0;
+                println!(
+                    "  hop {:>2}: p50 {:.3} ms, p99 {:.3} ms",
+                    hop + 1,
+                    ms(0.50),
+                    ms(0.99)
+                );
+            }
             println!("{}", report.result_line());
             if let Some(e) = &report.first_error {
                 eprintln!("first failure: {e}");
