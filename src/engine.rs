@@ -8,7 +8,11 @@
 //! serve alternating hops. Effects run only for the newest input, and the
 //! backend makes each of them idempotent by the session's key.
 
-use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, RwLock},
+};
 
 use fluent_bundle::{FluentArgs, FluentValue};
 
@@ -192,6 +196,49 @@ pub struct Engine {
     flows: Arc<FlowSet>,
     texts: Arc<Texts>,
     budget: UssdBudget,
+    screens: Arc<ScreenCache>,
+}
+
+/// Menu and input screens whose texts read no session variable are the same
+/// for every session: each is rendered once per language, page and set of
+/// visible options, and kept for the life of the engine (the flows and texts
+/// it renders from never change under it). A screen with a refusal on top,
+/// or whose texts read variables, is rendered every time.
+#[derive(Default)]
+struct ScreenCache {
+    by_locale: RwLock<HashMap<Locale, HashMap<ScreenKey, Option<Layout>>>>,
+}
+
+/// The screen's state, page, whether "back" is offered, and which of its
+/// options are visible (one bit each).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct ScreenKey {
+    state: usize,
+    page: usize,
+    at_root: bool,
+    visible: u64,
+}
+
+/// Most cached screens per language: far more than the shipped flows have;
+/// a bound against a flow with many option combinations.
+const SCREEN_CACHE_CAP: usize = 4096;
+
+impl ScreenCache {
+    /// `Some(None)`: known to read variables. `None`: not seen yet.
+    fn get(&self, locale: &Locale, key: &ScreenKey) -> Option<Option<Layout>> {
+        let map = self.by_locale.read().ok()?;
+        map.get(locale)?.get(key).cloned()
+    }
+
+    fn put(&self, locale: &Locale, key: ScreenKey, layout: Option<Layout>) {
+        let Ok(mut map) = self.by_locale.write() else {
+            return;
+        };
+        let screens = map.entry(locale.clone()).or_default();
+        if screens.len() < SCREEN_CACHE_CAP {
+            screens.insert(key, layout);
+        }
+    }
 }
 
 impl Engine {
@@ -200,6 +247,7 @@ impl Engine {
             flows,
             texts,
             budget,
+            screens: Arc::default(),
         }
     }
 
@@ -712,6 +760,65 @@ impl Engine {
         frame: &Frame,
         dynamic: Vec<String>,
     ) -> Result<Layout, EngineError> {
+        let Some((key, ids)) = self.static_screen(run, frame) else {
+            return self.compose_now(run, frame, dynamic);
+        };
+        match self.screens.get(&run.locale, &key) {
+            Some(Some(layout)) => return Ok(layout),
+            Some(None) => return self.compose_now(run, frame, dynamic),
+            None => {}
+        }
+        let reads_nothing = ids.iter().all(|id| {
+            self.texts
+                .reads(&run.locale, id)
+                .is_some_and(|v| v.is_empty())
+        });
+        let layout = self.compose_now(run, frame, dynamic)?;
+        self.screens
+            .put(&run.locale, key, reads_nothing.then(|| layout.clone()));
+        Ok(layout)
+    }
+
+    /// For a menu or input screen without a refusal: its cache key, and the
+    /// message ids it shows (whether they read variables is asked once).
+    fn static_screen<'f>(
+        &'f self,
+        run: &Run<'_>,
+        frame: &Frame,
+    ) -> Option<(ScreenKey, Vec<&'f str>)> {
+        if run.refusal.is_some() {
+            return None;
+        }
+        let state = self.flows.state(frame.state);
+        let mut ids = vec![state.prompt.as_str()];
+        let mut visible = 0u64;
+        match &state.kind {
+            Kind::Menu { options, .. } if options.len() <= 64 => {
+                for (i, o) in options.iter().enumerate() {
+                    if self.option_visible(run, o) {
+                        visible |= 1 << i;
+                        ids.push(&o.label);
+                    }
+                }
+            }
+            Kind::Input { keys, .. } => ids.extend(keys.iter().map(|k| k.label.as_str())),
+            _ => return None,
+        }
+        let key = ScreenKey {
+            state: frame.state.0,
+            page: frame.page,
+            at_root: run.stack.len() == 1,
+            visible,
+        };
+        Some((key, ids))
+    }
+
+    fn compose_now(
+        &self,
+        run: &Run<'_>,
+        frame: &Frame,
+        dynamic: Vec<String>,
+    ) -> Result<Layout, EngineError> {
         let state = self.flows.state(frame.state);
         let t = |id: &str| self.text(run, id, &[]);
         let mut header = Vec::new();
@@ -841,6 +948,7 @@ fn join_opt(a: Option<Units>, b: Option<Units>) -> Option<Units> {
 }
 
 /// One screen of a possibly paged list.
+#[derive(Clone, Debug)]
 pub struct Layout {
     pub text: String,
     pub pages: usize,

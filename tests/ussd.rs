@@ -41,6 +41,7 @@ both!(
     public_may_switch_language_and_refuse_consent,
     gateway_token_is_required_when_set,
     malformed_and_failing_requests_still_get_an_end_screen,
+    screens_rendered_once_stay_each_sessions_own,
 );
 
 async fn volunteer_sees_main_menu_in_own_language(db: Db) {
@@ -658,5 +659,52 @@ async fn malformed_and_failing_requests_still_get_an_end_screen(db: Db) {
         "END Sorry, the service has a problem. Please try again in a few minutes."
     );
     assert_eq!(app.state.store.count(Table::Cases).await.unwrap(), 0);
+    app.stop().await;
+}
+
+/// The engine renders a screen that reads no session variable once per
+/// language and shares it; what differs between sessions (the language, a
+/// refusal on top, a variable) must still show.
+async fn screens_rendered_once_stay_each_sessions_own(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    let menu = "CON Kanda child protection\n1. Report a child\n2. Log a follow-up visit\n3. My recent reports\n4. Language";
+    let refused = app.hop("c1", GRACE, "9").await;
+    assert!(
+        refused.starts_with("CON Please choose 1 to 4.\nKanda child protection"),
+        "{refused}"
+    );
+    assert_eq!(
+        app.hop("c2", GRACE, "").await,
+        menu,
+        "no refusal carried over"
+    );
+    assert_eq!(app.hop("c3", GRACE, "").await, menu);
+    let refused_again = app.hop("c4", GRACE, "9").await;
+    assert_eq!(
+        refused_again, refused,
+        "the refusal shows over the shared screen"
+    );
+    assert!(app
+        .hop("c5", MARIE, "")
+        .await
+        .contains("1. Signaler un enfant"));
+    assert_eq!(
+        app.hop("c6", GRACE, "").await,
+        menu,
+        "French did not replace English"
+    );
+
+    // Emmanuel now reads English too; his village differs from Grace's.
+    app.hop("c7", EMMANUEL, "4*1").await;
+    let to_where = "1*Amina*7*1*2*2*1*1";
+    let grace = app.hop("c8", GRACE, to_where).await;
+    let emmanuel = app.hop("c9", EMMANUEL, to_where).await;
+    assert!(grace.contains("1. My village (Cyarwa)"), "{grace}");
+    assert!(
+        emmanuel.contains("1. My village (Nyamirambo)"),
+        "{emmanuel}"
+    );
+    assert!(app.hop("c10", GRACE, to_where).await.contains("Cyarwa"));
     app.stop().await;
 }
