@@ -3,7 +3,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -27,19 +27,21 @@ pub struct UssdHop {
 
 /// Session snapshots never change once written, so every server may keep
 /// copies: a miss reads the database, which stays the one source of truth.
+/// Kept as the engine's [`Session`], built once per session and shared by
+/// its hops.
 #[derive(Debug, Default)]
 pub struct SnapshotCache {
-    map: Mutex<HashMap<String, (SessionRow, Instant)>>,
+    map: Mutex<HashMap<String, (Arc<Session>, Instant)>>,
 }
 
 const CACHE_CAP: usize = 50_000;
 
 impl SnapshotCache {
-    fn get(&self, id: &str) -> Option<SessionRow> {
-        self.map.lock().ok()?.get(id).map(|(r, _)| r.clone())
+    fn get(&self, id: &str) -> Option<Arc<Session>> {
+        self.map.lock().ok()?.get(id).map(|(s, _)| s.clone())
     }
 
-    fn put(&self, row: SessionRow, ttl: Duration) {
+    fn put(&self, id: &str, session: Arc<Session>, ttl: Duration) {
         let Ok(mut map) = self.map.lock() else { return };
         if map.len() >= CACHE_CAP {
             map.retain(|_, (_, at)| at.elapsed() < ttl);
@@ -47,7 +49,7 @@ impl SnapshotCache {
                 map.clear();
             }
         }
-        map.insert(row.session_id.clone(), (row, Instant::now()));
+        map.insert(id.to_string(), (session, Instant::now()));
     }
 
     pub fn forget_older_than(&self, ttl: Duration) {
@@ -70,23 +72,24 @@ pub async fn answer(state: &AppState, hop: UssdHop) -> Screen {
 }
 
 async fn try_answer(state: &AppState, hop: &UssdHop) -> Result<Screen, (Locale, anyhow::Error)> {
-    let fallback = state.config.default_locale.clone();
-    let session = snapshot(state, hop).await.map_err(|e| (fallback, e))?;
+    let session = snapshot(state, hop)
+        .await
+        .map_err(|e| (state.config.default_locale.clone(), e))?;
+    let session = &*session;
     if hop.inputs.len() > MAX_INPUTS {
         return Ok(state.engine.too_many_tries(&session.locale));
     }
     let inputs: Vec<&str> = hop.inputs.iter().map(String::as_str).collect();
     state
         .engine
-        .run(&session, &inputs, &state.store)
+        .run(session, &inputs, &state.store)
         .await
         .map_err(|e| (session.locale.clone(), e.into()))
 }
 
-async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Session> {
-    let key = ["ussd:", &hop.session_id].concat();
-    let row = match state.sessions.get(&hop.session_id) {
-        Some(row) => row,
+async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Arc<Session>> {
+    let session = match state.sessions.get(&hop.session_id) {
+        Some(session) => session,
         None => {
             // On the dial the session is new: skip the look-up.
             let stored = match hop.inputs.is_empty() {
@@ -95,7 +98,6 @@ async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Session> {
             };
             let row = match stored {
                 Some(row) => row,
-
                 None => {
                     state
                         .store
@@ -107,28 +109,36 @@ async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Session> {
                         .await?
                 }
             };
-            state.sessions.put(row.clone(), state.config.session_ttl);
-            row
+            let session = Arc::new(session_of(state, row));
+            state
+                .sessions
+                .put(&hop.session_id, session.clone(), state.config.session_ttl);
+            session
         }
     };
-    if row.phone != hop.phone.as_str() {
+    if session.phone != hop.phone {
         anyhow::bail!("session {} belongs to another phone", hop.session_id);
     }
+    Ok(session)
+}
+
+/// The engine's view of a stored snapshot.
+fn session_of(state: &AppState, row: SessionRow) -> Session {
     let locale = Locale::parse(&row.locale)
         .ok()
         .filter(|l| state.engine.texts().has_locale(l))
         .unwrap_or_else(|| state.config.default_locale.clone());
-    Ok(Session {
-        key,
-        phone: hop.phone.clone(),
+    Session {
+        key: ["ussd:", &row.session_id].concat(),
+        phone: Phone::from_trusted(row.phone),
         locale,
         channel: Channel::Ussd,
         volunteer: row.volunteer_id.map(|id| VolunteerSnapshot {
             id,
             village_id: row.village_id,
-            village_name: row.village_name.clone(),
+            village_name: row.village_name,
         }),
-    })
+    }
 }
 
 /// Purges abandoned sessions now and then, for the life of the server.

@@ -42,6 +42,7 @@ both!(
     gateway_token_is_required_when_set,
     malformed_and_failing_requests_still_get_an_end_screen,
     screens_rendered_once_stay_each_sessions_own,
+    a_session_answers_only_the_phone_that_dialled,
 );
 
 async fn volunteer_sees_main_menu_in_own_language(db: Db) {
@@ -706,5 +707,31 @@ async fn screens_rendered_once_stay_each_sessions_own(db: Db) {
         "{emmanuel}"
     );
     assert!(app.hop("c10", GRACE, to_where).await.contains("Cyarwa"));
+    app.stop().await;
+}
+
+/// A session id sent from another phone (a gateway bug, or a guess) is not
+/// served: the other phone gets the apology, and the session goes on.
+async fn a_session_answers_only_the_phone_that_dialled(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    app.hop("p1", GRACE, "").await;
+    let stolen = app.hop("p1", MARIE, "1").await;
+    assert_eq!(
+        stolen,
+        "END Sorry, the service has a problem. Please try again in a few minutes."
+    );
+    // Also on a server that has to read the session from the database.
+    let other = spawn_app(&db).await;
+    assert!(other.hop("p1", MARIE, "1").await.starts_with("END Sorry"));
+    assert!(other
+        .hop("p1", GRACE, "1")
+        .await
+        .contains("Child's first name?"));
+    assert!(app
+        .hop("p1", GRACE, "1")
+        .await
+        .contains("Child's first name?"));
+    other.stop().await;
     app.stop().await;
 }
