@@ -13,8 +13,7 @@ use sqlx::{
 mod group_commit;
 
 pub use group_commit::Durability;
-use group_commit::{BoxFuture, Flush, GroupCommit, WalFile};
-use sqlx::AnyConnection;
+use group_commit::{run_alone, Flush, GroupCommit, WalFile, Write};
 
 /// How writes reach the database (see [`Store::write`]).
 #[derive(Clone, Debug)]
@@ -248,20 +247,18 @@ impl Store {
         })
     }
 
-    /// Runs one write (at most one writing statement): on SQLite through the
-    /// group commit, as durable as `durability` asks; on PostgreSQL in
-    /// autocommit on a pooled connection, always flushed to disk (PostgreSQL
-    /// shares WAL flushes between concurrent commits itself).
-    async fn write<T, F>(&self, durability: Durability, op: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
-    {
+    /// Runs one write (one statement, the same SQL on both databases): on
+    /// SQLite through the group commit, as durable as `durability` asks; on
+    /// PostgreSQL in autocommit on a pooled connection, always flushed to
+    /// disk (PostgreSQL shares WAL flushes between concurrent commits
+    /// itself). What a write reads back after it (a case's reference when a
+    /// retry found it made) is read after the commit, on the read pool.
+    async fn write<T: Send + 'static>(&self, durability: Durability, write: Write<T>) -> Result<T> {
         match &self.writes {
-            Writes::Grouped(g) => g.write(durability, op).await,
+            Writes::Grouped(g) => g.write(durability, write).await,
             Writes::Direct(pool) => {
                 let mut conn = pool.acquire().await?;
-                op(&mut conn).await
+                run_alone(&mut conn, write).await
             }
         }
     }
@@ -308,16 +305,11 @@ impl Store {
         phone: &Phone,
         default_locale: &str,
     ) -> Result<SessionRow> {
-        let (id, phone, locale) = (
-            session_id.to_string(),
-            phone.as_str().to_string(),
-            default_locale.to_string(),
-        );
-        let now = self.clock.now_ms();
         let inserted = self
-            .write(Durability::Process, move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
+            .write(
+                Durability::Process,
+                Write {
+                    sql: Some(
                         "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
                          SELECT $1, $2, COALESCE(v.locale, $3), v.id, v.village_id, l.name, $4
                          FROM (SELECT 1 AS one) AS start
@@ -326,17 +318,16 @@ impl Store {
                          WHERE true
                          ON CONFLICT (session_id) DO NOTHING
                          RETURNING session_id, phone, locale, volunteer_id, village_id, village_name, started_at",
-                    )
-                    .bind(&id)
-                    .bind(&phone)
-                    .bind(&locale)
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .map(|r| session_row(&r))
-                    .transpose()
-                })
-            })
+                    ),
+                    args: vec![
+                        session_id.into(),
+                        phone.as_str().into(),
+                        default_locale.into(),
+                        self.clock.now_ms().into(),
+                    ],
+                    decode: Box::new(|o| o.rows.first().map(session_row).transpose()),
+                },
+            )
             .await?;
         match inserted {
             Some(row) => Ok(row),
@@ -348,32 +339,26 @@ impl Store {
 
     /// Deletes sessions started before `before_ms`; returns how many.
     pub async fn purge_sessions(&self, before_ms: i64) -> Result<u64> {
-        self.write(Durability::Process, move |conn| {
-            Box::pin(async move {
-                let r = sqlx::query("DELETE FROM ussd_sessions WHERE started_at < $1")
-                    .bind(before_ms)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(r.rows_affected())
-            })
-        })
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some("DELETE FROM ussd_sessions WHERE started_at < $1"),
+                args: vec![before_ms.into()],
+                decode: Box::new(|o| Ok(o.rows_affected)),
+            },
+        )
         .await
     }
 
-    // ---- people ----
-
     pub async fn set_volunteer_locale(&self, volunteer_id: i64, locale: &Locale) -> Result<()> {
-        let locale = locale.as_str().to_string();
-        self.write(Durability::Disk, move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE volunteers SET locale = $1 WHERE id = $2")
-                    .bind(locale)
-                    .bind(volunteer_id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
+        self.write(
+            Durability::Disk,
+            Write {
+                sql: Some("UPDATE volunteers SET locale = $1 WHERE id = $2"),
+                args: vec![locale.as_str().into(), volunteer_id.into()],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
         .await
     }
 
@@ -441,55 +426,54 @@ impl Store {
     /// inserted rows says enough.
     async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
         let reference = CaseRef::random();
-        let c = c.clone();
-        let now = self.clock.now_ms();
-        self.write(Durability::Disk, move |conn| {
-            Box::pin(async move {
-                let inserted = sqlx::query(
-                    "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
-                                        child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
-                                        source_key, created_at)
-                     SELECT $1, 'new', c.id, l.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-                     FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $2
-                     ON CONFLICT (source_key) DO NOTHING",
-                )
-                .bind(reference.as_str())
-                .bind(c.location_id)
-                .bind(c.danger as i64)
-                .bind(&c.concern)
-                .bind(&c.care)
-                .bind(&c.child_name)
-                .bind(c.child_age)
-                .bind(&c.child_sex)
-                .bind(&c.disability)
-                .bind(c.channel.as_str())
-                .bind(c.self_report as i64)
-                .bind(c.anonymous as i64)
-                .bind(c.reporter_phone.as_ref().map(|p| p.as_str().to_string()))
-                .bind(c.volunteer_id)
-                .bind(&c.source_key)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-                    == 1;
-                if inserted {
-                    return Ok(reference);
-                }
-                // Either this session already made its case (a retry, or
-                // another server a moment ago), or no centre covers the place.
-                match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
-                    .bind(&c.source_key)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                {
-                    Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
-                        .map_err(|e| StoreError::Invalid(e.to_string())),
-                    None => Err(StoreError::NoCentre(c.location_id)),
-                }
-            })
-        })
-        .await
+        let inserted = self
+            .write(
+                Durability::Disk,
+                Write {
+                    sql: Some(
+                        "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
+                                            child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
+                                            source_key, created_at)
+                         SELECT $1, 'new', c.id, l.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+                         FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $2
+                         ON CONFLICT (source_key) DO NOTHING",
+                    ),
+                    args: vec![
+                        reference.as_str().into(),
+                        c.location_id.into(),
+                        (c.danger as i64).into(),
+                        c.concern.as_str().into(),
+                        c.care.clone().into(),
+                        c.child_name.clone().into(),
+                        c.child_age.into(),
+                        c.child_sex.as_str().into(),
+                        c.disability.clone().into(),
+                        c.channel.as_str().into(),
+                        (c.self_report as i64).into(),
+                        (c.anonymous as i64).into(),
+                        c.reporter_phone.as_ref().map(|p| p.as_str().to_string()).into(),
+                        c.volunteer_id.into(),
+                        c.source_key.as_str().into(),
+                        self.clock.now_ms().into(),
+                    ],
+                    decode: Box::new(|o| Ok(o.rows_affected == 1)),
+                },
+            )
+            .await?;
+        if inserted {
+            return Ok(reference);
+        }
+        // Either this session already made its case (a retry, or another
+        // server a moment ago), or no centre covers the place.
+        match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
+            .bind(&c.source_key)
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                .map_err(|e| StoreError::Invalid(e.to_string())),
+            None => Err(StoreError::NoCentre(c.location_id)),
+        }
     }
 
     pub async fn case_exists(&self, reference: &CaseRef) -> Result<bool> {
@@ -508,38 +492,34 @@ impl Store {
             Some(id) => format!("volunteer:{id}"),
             None => format!("phone:{}", v.phone.redacted()),
         };
-        let v = v.clone();
-        let now = self.clock.now_ms();
-        self.write(Durability::Disk, move |conn| {
-            Box::pin(async move {
-                let r = sqlx::query(
-                    "INSERT INTO case_events (case_id, kind, at, actor, channel, outcome, note, source_key)
-                     SELECT id, 'visit', $1, $2, $3, $4, $5, $6 FROM cases WHERE reference = $7
-                     ON CONFLICT (source_key) DO NOTHING",
-                )
-                .bind(now)
-                .bind(actor)
-                .bind(v.channel.as_str())
-                .bind(&v.outcome)
-                .bind(&v.note)
-                .bind(&v.source_key)
-                .bind(v.reference.as_str())
-                .execute(&mut *conn)
-                .await?;
-                let exists = r.rows_affected() > 0
-                    || sqlx::query("SELECT 1 AS one FROM cases WHERE reference = $1")
-                        .bind(v.reference.as_str())
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .is_some();
-                if exists {
-                    Ok(())
-                } else {
-                    Err(StoreError::NoCase(v.reference.to_string()))
-                }
-            })
-        })
-        .await
+        let inserted = self
+            .write(
+                Durability::Disk,
+                Write {
+                    sql: Some(
+                        "INSERT INTO case_events (case_id, kind, at, actor, channel, outcome, note, source_key)
+                         SELECT id, 'visit', $1, $2, $3, $4, $5, $6 FROM cases WHERE reference = $7
+                         ON CONFLICT (source_key) DO NOTHING",
+                    ),
+                    args: vec![
+                        self.clock.now_ms().into(),
+                        actor.into(),
+                        v.channel.as_str().into(),
+                        v.outcome.as_str().into(),
+                        v.note.clone().into(),
+                        v.source_key.as_str().into(),
+                        v.reference.as_str().into(),
+                    ],
+                    decode: Box::new(|o| Ok(o.rows_affected > 0)),
+                },
+            )
+            .await?;
+        // Not inserted: already logged (a retry), or no such case.
+        if inserted || self.case_exists(&v.reference).await? {
+            Ok(())
+        } else {
+            Err(StoreError::NoCase(v.reference.to_string()))
+        }
     }
 
     pub async fn recent_reports(
@@ -620,8 +600,15 @@ impl Store {
     /// disk (the writer connection commits with `synchronous = NORMAL`).
     async fn commit_import(&self, tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
         tx.commit().await?;
-        self.write(Durability::Disk, |_| Box::pin(async { Ok(()) }))
-            .await
+        self.write(
+            Durability::Disk,
+            Write {
+                sql: None,
+                args: vec![],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await
     }
 
     pub async fn import_locations(&self, rows: &[LocationRow]) -> Result<usize> {

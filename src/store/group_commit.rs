@@ -2,11 +2,23 @@
 //! the previous batch was committing, runs them in one transaction and
 //! answers each caller after the commit, so a batch shares one fsync.
 //!
-//! Each queued operation has at most one statement that writes. SQLite
-//! undoes a failing statement alone (a constraint error aborts that
-//! statement, not the transaction), so one job's error never touches its
-//! batch-mates' rows; an error that ends the transaction fails the COMMIT,
-//! and then every job of the batch gets the error.
+//! A write is one statement (a [`Write`]: SQL, arguments, and how to read
+//! its outcome). A batch goes to SQLite as one query, `BEGIN IMMEDIATE;`,
+//! every job's statement, `COMMIT;`, in a single trip to sqlx's connection
+//! thread: each trip costs a hand-over between threads, which under load
+//! took about 100 microseconds, far more than the statement itself. If any
+//! statement of the batch fails, the batch is rolled back and each job runs
+//! alone, so one job's error never reaches its batch-mates. (A batch whose
+//! results do not add up may have committed before its jobs run again;
+//! every statement written here is idempotent, `ON CONFLICT DO NOTHING` or
+//! an `UPDATE` to a value, so that costs nothing.)
+//!
+//! Several statements with bound arguments in one query is something only
+//! SQLite allows, and sqlx deprecates it on its `query()` API (sqlx issue
+//! #3108). It still works through `Executor::fetch_many` in the sqlx this
+//! project locks; a test checks that a batch really runs as one query, so
+//! an upgrade that drops it fails there, and the writer would still be
+//! correct, one statement at a time.
 //!
 //! The writer's connection commits with `synchronous = NORMAL`: in WAL mode
 //! a commit is then in the log file (the kernel's page cache), which
@@ -19,22 +31,143 @@
 
 use std::{
     fs::File,
-    future::Future,
     io,
     path::PathBuf,
-    pin::Pin,
-    sync::{mpsc as std_mpsc, Arc},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        mpsc as std_mpsc, Arc,
+    },
 };
 
-use sqlx::{pool::PoolConnection, Any, AnyConnection, AnyPool, Executor};
+use futures_util::TryStreamExt;
+use sqlx::{
+    any::{AnyArguments, AnyRow},
+    pool::PoolConnection,
+    query::Query,
+    Any, AnyConnection, AnyPool, Either, Executor,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Result, StoreError};
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Most writes one transaction takes.
+/// Most writes the writer takes from its queue at once.
 const MAX_BATCH: usize = 256;
+/// Most writes one transaction takes, in one query. Each distinct batch
+/// text stays prepared in sqlx's statement cache (about 15 kB a statement);
+/// a small bound keeps the number of distinct texts, and the memory, low.
+const MAX_TOGETHER: usize = 8;
+
+/// A value for a statement's placeholder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+/// What a statement did.
+#[derive(Default)]
+pub struct Outcome {
+    pub rows: Vec<AnyRow>,
+    pub rows_affected: u64,
+}
+
+/// Reads a statement's outcome into the caller's answer.
+pub type Decode<T> = Box<dyn FnOnce(Outcome) -> Result<T> + Send>;
+
+/// One write: a single statement whose placeholders are `$1` to `$n` for its
+/// `n` arguments (`sql: None` runs nothing and only waits for the
+/// durability asked), and what to make of its outcome.
+pub struct Write<T> {
+    pub sql: Option<&'static str>,
+    pub args: Vec<Arg>,
+    pub decode: Decode<T>,
+}
+
+fn bind<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    args: &'q [Arg],
+) -> Query<'q, Any, AnyArguments<'q>> {
+    for a in args {
+        query = match a {
+            Arg::Int(v) => query.bind(*v),
+            Arg::Text(v) => query.bind(v.as_deref()),
+        };
+    }
+    query
+}
+
+/// Runs one statement (or several, each ending with `;`, numbered across
+/// the text) and returns each statement's outcome in order.
+async fn run(conn: &mut AnyConnection, sql: &str, args: &[Arg]) -> Result<Vec<Outcome>> {
+    let mut outcomes = Vec::new();
+    let mut current = Outcome::default();
+    let mut results = conn.fetch_many(bind(sqlx::query(sql), args));
+    while let Some(item) = results.try_next().await? {
+        match item {
+            Either::Left(done) => {
+                current.rows_affected = done.rows_affected();
+                outcomes.push(std::mem::take(&mut current));
+            }
+            Either::Right(row) => current.rows.push(row),
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Runs one write's statement on `conn` (autocommit) and reads its outcome.
+pub async fn run_alone<T>(conn: &mut AnyConnection, write: Write<T>) -> Result<T> {
+    let outcome = match write.sql {
+        Some(sql) => run(conn, sql, &write.args).await?.pop().unwrap_or_default(),
+        None => Outcome::default(),
+    };
+    (write.decode)(outcome)
+}
+
+/// `sql` with each placeholder `$k` renumbered `$(k + offset)`.
+fn renumber(sql: &str, offset: usize, out: &mut String) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at + 1]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(k) => out.push_str(&(k + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
 
 /// How far a write must have gone before its caller is answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,8 +212,11 @@ impl Flush for WalFile {
 
 trait Job: Send {
     fn durability(&self) -> Durability;
-    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, Box<dyn Done>>;
-    fn fail(self: Box<Self>, error: String);
+    fn sql(&self) -> Option<&'static str>;
+    fn args(&self) -> &[Arg];
+    /// Reads the outcome; the answer waits for the commit (and flush).
+    fn decode(self: Box<Self>, outcome: Outcome) -> Box<dyn Done>;
+    fn fail(self: Box<Self>, error: StoreError);
 }
 
 /// A job that has run and waits for its batch's commit.
@@ -88,9 +224,9 @@ trait Done: Send {
     fn finish(self: Box<Self>, commit: std::result::Result<(), String>);
 }
 
-struct Pending<T, F> {
+struct Pending<T> {
     durability: Durability,
-    op: F,
+    write: Write<T>,
     reply: oneshot::Sender<Result<T>>,
 }
 
@@ -109,31 +245,46 @@ impl<T: Send + 'static> Done for Finished<T> {
     }
 }
 
-impl<T, F> Job for Pending<T, F>
-where
-    T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
-{
+impl<T: Send + 'static> Job for Pending<T> {
     fn durability(&self) -> Durability {
         self.durability
     }
 
-    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, Box<dyn Done>> {
-        let Pending { op, reply, .. } = *self;
-        Box::pin(async move {
-            let result = op(conn).await;
-            Box::new(Finished { result, reply }) as Box<dyn Done>
+    fn sql(&self) -> Option<&'static str> {
+        self.write.sql
+    }
+
+    fn args(&self) -> &[Arg] {
+        &self.write.args
+    }
+
+    fn decode(self: Box<Self>, outcome: Outcome) -> Box<dyn Done> {
+        let Pending { write, reply, .. } = *self;
+        Box::new(Finished {
+            result: (write.decode)(outcome),
+            reply,
         })
     }
 
-    fn fail(self: Box<Self>, error: String) {
-        let _ = self.reply.send(Err(StoreError::Commit(error)));
+    fn fail(self: Box<Self>, error: StoreError) {
+        let _ = self.reply.send(Err(error));
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct GroupCommit {
     queue: mpsc::UnboundedSender<Box<dyn Job>>,
+    /// Read by the tests, which check that a batch really is one query.
+    #[cfg_attr(not(test), allow(dead_code))]
+    counts: Arc<Counts>,
+}
+
+/// Batches of several jobs: run as one query, or rolled back and run one
+/// job at a time.
+#[derive(Debug, Default)]
+struct Counts {
+    together: AtomicU64,
+    apart: AtomicU64,
 }
 
 impl std::fmt::Debug for dyn Job {
@@ -160,23 +311,34 @@ impl GroupCommit {
             None => None,
         };
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(writer(pool, jobs, flushes));
-        Ok(GroupCommit { queue })
+        let counts = Arc::new(Counts::default());
+        tokio::spawn(writer(pool, jobs, flushes, counts.clone()));
+        Ok(GroupCommit { queue, counts })
     }
 
-    /// Queues `op` and waits until it is committed (or failed), and for a
+    /// How many batches of several jobs ran as one query, and how many were
+    /// rolled back and run one job at a time.
+    #[cfg(test)]
+    fn batches(&self) -> (u64, u64) {
+        (
+            self.counts.together.load(Ordering::Relaxed),
+            self.counts.apart.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Queues `write` and waits until it is committed (or failed), and for a
     /// [`Durability::Disk`] job until it is on disk.
-    pub async fn write<T, F>(&self, durability: Durability, op: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
-    {
+    pub async fn write<T: Send + 'static>(
+        &self,
+        durability: Durability,
+        write: Write<T>,
+    ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Commit("the database writer has stopped".into());
         self.queue
             .send(Box::new(Pending {
                 durability,
-                op,
+                write,
                 reply,
             }))
             .map_err(|_| stopped())?;
@@ -191,6 +353,7 @@ async fn writer(
     pool: AnyPool,
     mut queue: mpsc::UnboundedReceiver<Box<dyn Job>>,
     flushes: Option<Flushes>,
+    counts: Arc<Counts>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // The connection is kept while writes keep coming and given back to the
@@ -211,45 +374,30 @@ async fn writer(
             None => match pool.acquire().await {
                 Ok(c) => c,
                 Err(e) => {
-                    jobs.into_iter().for_each(|j| j.fail(e.to_string()));
+                    let e = e.to_string();
+                    jobs.into_iter()
+                        .for_each(|j| j.fail(StoreError::Commit(e.clone())));
                     continue;
                 }
             },
         };
+        let mut jobs = jobs;
+        // Jobs of one kind together: batch texts then repeat, and sqlx's
+        // statement cache keeps their prepared form. Callers that wait at
+        // the same time have no order among them.
+        jobs.sort_by_key(|j| j.sql().map(|s| s.as_ptr() as usize));
         let mut done = Vec::with_capacity(jobs.len());
-        let commit = if jobs.len() == 1 {
-            // Alone: its statement commits itself.
-            for job in jobs {
-                let durability = job.durability();
-                done.push((durability, job.run(&mut conn).await));
-            }
-            Ok(())
-        } else {
-            if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-                jobs.into_iter().for_each(|j| j.fail(e.to_string()));
-                continue;
-            }
-            for job in jobs {
-                let durability = job.durability();
-                done.push((durability, job.run(&mut conn).await));
-            }
-            let commit = conn
-                .execute("COMMIT")
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            if let Err(e) = &commit {
-                tracing::error!(error = %e, jobs = done.len(), "group commit failed");
-                let _ = conn.execute("ROLLBACK").await;
-            }
-            commit
-        };
+        while !jobs.is_empty() {
+            let rest = jobs.split_off(jobs.len().min(MAX_TOGETHER));
+            done.extend(run_batch(&mut conn, jobs, &counts).await);
+            jobs = rest;
+        }
         held = Some(conn);
         let mut to_flush = Vec::new();
         for (durability, d) in done {
-            match (&commit, durability, &flushes) {
-                (Ok(()), Durability::Disk, Some(_)) => to_flush.push(d),
-                _ => d.finish(commit.clone()),
+            match (durability, &flushes) {
+                (Durability::Disk, Some(_)) => to_flush.push(d),
+                _ => d.finish(Ok(())),
             }
         }
         if let (false, Some(flushes)) = (to_flush.is_empty(), &flushes) {
@@ -260,6 +408,65 @@ async fn writer(
             }
         }
     }
+}
+
+/// Runs a batch in one transaction, in one query; on any error, rolls it
+/// back and runs each job alone. Returns each job, decoded, with its
+/// durability; a job that failed alone is answered at once.
+async fn run_batch(
+    conn: &mut AnyConnection,
+    jobs: Vec<Box<dyn Job>>,
+    counts: &Counts,
+) -> Vec<(Durability, Box<dyn Done>)> {
+    let mut done = Vec::with_capacity(jobs.len());
+    if jobs.len() > 1 {
+        let mut sql = String::from("BEGIN IMMEDIATE;\n");
+        let mut args = Vec::new();
+        for j in &jobs {
+            if let Some(statement) = j.sql() {
+                renumber(statement, args.len(), &mut sql);
+                sql.push_str(";\n");
+                args.extend_from_slice(j.args());
+            }
+        }
+        sql.push_str("COMMIT;");
+        let statements = jobs.iter().filter(|j| j.sql().is_some()).count();
+        match run(conn, &sql, &args).await {
+            Ok(outcomes) if outcomes.len() == statements + 2 => {
+                counts.together.fetch_add(1, Ordering::Relaxed);
+                let mut outcomes = outcomes.into_iter().skip(1);
+                for j in jobs {
+                    let outcome = match j.sql() {
+                        Some(_) => outcomes.next().unwrap_or_default(),
+                        None => Outcome::default(),
+                    };
+                    done.push((j.durability(), j.decode(outcome)));
+                }
+                return done;
+            }
+            Ok(outcomes) => tracing::error!(
+                statements,
+                results = outcomes.len(),
+                "a batch gave an unexpected number of results; running its jobs one by one"
+            ),
+            Err(e) => tracing::debug!(error = %e, "a batch failed; running its jobs one by one"),
+        }
+        // A statement failed, or the COMMIT: nothing of the batch stays.
+        counts.apart.fetch_add(1, Ordering::Relaxed);
+        let _ = conn.execute("ROLLBACK").await;
+    }
+    for j in jobs {
+        let durability = j.durability();
+        let outcome = match j.sql() {
+            Some(sql) => run(conn, sql, j.args()).await,
+            None => Ok(vec![Outcome::default()]),
+        };
+        match outcome {
+            Ok(mut o) => done.push((durability, j.decode(o.pop().unwrap_or_default()))),
+            Err(e) => j.fail(e),
+        }
+    }
+    done
 }
 
 /// Flushes for every batch committed before the flush began: the batches
@@ -283,7 +490,7 @@ fn flusher(flush: Arc<dyn Flush>, batches: std_mpsc::Receiver<Vec<Box<dyn Done>>
 mod tests {
     use super::*;
     use sqlx::{any::AnyPoolOptions, Row};
-    use std::sync::Mutex;
+    use std::{future::Future, sync::Mutex};
 
     /// A flush that tells the test it started and waits for the test to say
     /// how it ends.
@@ -314,36 +521,90 @@ mod tests {
             .connect(&url)
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE t (n INTEGER)")
+        sqlx::query("CREATE TABLE t (n INTEGER UNIQUE)")
             .execute(&pool)
             .await
             .unwrap();
         pool
     }
 
-    fn insert(g: &GroupCommit, durability: Durability, n: i64) -> impl Future<Output = Result<()>> {
+    /// Inserts `n`; answers `n * 10` as the database computed it.
+    fn insert(
+        g: &GroupCommit,
+        durability: Durability,
+        n: i64,
+    ) -> impl Future<Output = Result<i64>> + Send + 'static {
         let g = g.clone();
         async move {
-            g.write(durability, move |conn| {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO t (n) VALUES ($1)")
-                        .bind(n)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .await
+            let write = Write {
+                sql: Some("INSERT INTO t (n) VALUES ($1) RETURNING n * 10 AS tenfold"),
+                args: vec![n.into()],
+                decode: Box::new(|o| {
+                    Ok(o.rows
+                        .first()
+                        .map(|r| r.try_get("tenfold"))
+                        .transpose()?
+                        .unwrap_or(-1))
+                }),
+            };
+            g.write(durability, write).await
         }
     }
 
-    async fn rows(pool: &AnyPool) -> i64 {
-        sqlx::query("SELECT COUNT(*) AS c FROM t")
-            .fetch_one(pool)
+    async fn rows(pool: &AnyPool) -> Vec<i64> {
+        sqlx::query("SELECT n FROM t ORDER BY n")
+            .fetch_all(pool)
             .await
             .unwrap()
-            .try_get("c")
-            .unwrap()
+            .iter()
+            .map(|r| r.try_get("n").unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn placeholders_are_renumbered_past_earlier_statements() {
+        let mut out = String::new();
+        renumber("VALUES ($1, $2, $10, $2, 'x')", 3, &mut out);
+        assert_eq!(out, "VALUES ($4, $5, $13, $5, 'x')");
+        out.clear();
+        renumber("no placeholder $ here", 3, &mut out);
+        assert_eq!(out, "no placeholder $ here");
+    }
+
+    #[tokio::test]
+    async fn a_batch_runs_as_one_query_and_each_job_gets_its_own_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = writer_pool(&dir).await;
+        let g = GroupCommit::start(pool.clone(), None).unwrap();
+        // Queued before the writer runs (one thread): one batch.
+        let (a, b, c) = tokio::join!(
+            insert(&g, Durability::Disk, 1),
+            insert(&g, Durability::Process, 2),
+            insert(&g, Durability::Disk, 3)
+        );
+        assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (10, 20, 30));
+        assert_eq!(g.batches(), (1, 0));
+        assert_eq!(rows(&pool).await, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_fails_alone_and_its_batch_mates_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = writer_pool(&dir).await;
+        let g = GroupCommit::start(pool.clone(), None).unwrap();
+        insert(&g, Durability::Disk, 1).await.unwrap();
+        let (a, dup, c) = tokio::join!(
+            insert(&g, Durability::Disk, 2),
+            insert(&g, Durability::Disk, 1),
+            insert(&g, Durability::Process, 3)
+        );
+        assert_eq!((a.unwrap(), c.unwrap()), (20, 30));
+        match dup {
+            Err(StoreError::Sqlx(sqlx::Error::Database(e))) => assert!(e.is_unique_violation()),
+            other => panic!("expected a unique violation, got {other:?}"),
+        }
+        assert_eq!(g.batches(), (0, 1));
+        assert_eq!(rows(&pool).await, [1, 2, 3]);
     }
 
     #[tokio::test]
@@ -367,9 +628,9 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert!(!case.is_finished(), "answered before its flush ended");
-        assert_eq!(rows(&pool).await, 2);
+        assert_eq!(rows(&pool).await, [1, 2]);
         outcome.send(Ok(())).unwrap();
-        case.await.unwrap().unwrap();
+        assert_eq!(case.await.unwrap().unwrap(), 10);
 
         // A flush that fails fails the writes that waited for it.
         let case = tokio::spawn(insert(&g, Durability::Disk, 3));
@@ -394,7 +655,7 @@ mod tests {
         a.unwrap();
         b.unwrap();
         c.unwrap();
-        assert_eq!(rows(&pool).await, 3);
+        assert_eq!(rows(&pool).await, [1, 2, 3]);
         assert!(WalFile { db: db.clone() }.flush().is_ok());
         pool.close().await;
         // The last connection closed: SQLite checkpointed and removed the log.
@@ -413,6 +674,6 @@ mod tests {
         let pool = writer_pool(&dir).await;
         let g = GroupCommit::start(pool.clone(), None).unwrap();
         insert(&g, Durability::Disk, 1).await.unwrap();
-        assert_eq!(rows(&pool).await, 1);
+        assert_eq!(rows(&pool).await, [1]);
     }
 }
