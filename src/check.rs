@@ -252,8 +252,8 @@ fn samples(flows: &FlowSet, texts: &Texts, locale: &Locale) -> FluentArgs<'stati
             Kind::Menu { var, options, .. } => {
                 for o in options {
                     if let (Some(v), Some(value)) = (var, &o.value) {
-                        longest(v.clone(), value.clone());
-                        longest(format!("{v}_label"), texts.plain(locale, &o.label));
+                        longest(v.to_string(), value.clone());
+                        longest(v.label().to_string(), texts.plain(locale, &o.label));
                     }
                     for (k, template) in &o.set {
                         let sample = if template.contains("name") {
@@ -274,15 +274,15 @@ fn samples(flows: &FlowSet, texts: &Texts, locale: &Locale) -> FluentArgs<'stati
                     InputCheck::CaseReference => "9".repeat(CaseRef::LEN),
                     InputCheck::Text { max } => "W".repeat(*max),
                 };
-                longest(var.clone(), sample.clone());
-                longest(format!("{var}_label"), sample);
+                longest(var.to_string(), sample.clone());
+                longest(var.label().to_string(), sample);
                 for k in keys {
-                    longest(format!("{var}_label"), texts.plain(locale, &k.label));
+                    longest(var.label().to_string(), texts.plain(locale, &k.label));
                 }
             }
             Kind::Location { var, .. } => {
-                longest(var.clone(), "99999".into());
-                longest(format!("{var}_name"), place.clone());
+                longest(var.to_string(), "99999".into());
+                longest(var.place_name().to_string(), place.clone());
             }
             _ => {}
         }

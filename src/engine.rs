@@ -493,11 +493,10 @@ impl Engine {
                 };
                 let option = visible[k - 1];
                 if let (Some(var), Some(value)) = (var, &option.value) {
-                    run.vars.insert(var.into(), Value::Text(value.into()));
-                    run.vars.insert(
-                        [var.as_str(), "_label"].concat().into(),
-                        Value::Msg(&option.label),
-                    );
+                    run.vars
+                        .insert(var.as_str().into(), Value::Text(value.into()));
+                    run.vars
+                        .insert(var.label().into(), Value::Msg(&option.label));
                 }
                 for (k, template) in &option.set {
                     let v = self.fill(run, template);
@@ -516,21 +515,17 @@ impl Engine {
             } => {
                 if let Some(key) = keys.iter().find(|k| k.key == input) {
                     run.vars
-                        .insert(var.into(), Value::Text((&key.value).into()));
-                    run.vars.insert(
-                        [var.as_str(), "_label"].concat().into(),
-                        Value::Msg(&key.label),
-                    );
+                        .insert(var.as_str().into(), Value::Text((&key.value).into()));
+                    run.vars.insert(var.label().into(), Value::Msg(&key.label));
                 } else {
                     let value = match self.check(check, input, backend).await? {
                         Ok(v) => v,
                         Err(r) => return Ok(Err(r)),
                     };
-                    run.vars.insert(
-                        [var.as_str(), "_label"].concat().into(),
-                        Value::Text(value.clone().into()),
-                    );
-                    run.vars.insert(var.into(), Value::Text(value.into()));
+                    run.vars
+                        .insert(var.label().into(), Value::Text(value.clone().into()));
+                    run.vars
+                        .insert(var.as_str().into(), Value::Text(value.into()));
                 }
                 self.enter(run, *next, live, backend).await?;
             }
@@ -546,10 +541,12 @@ impl Engine {
                 let place = &places[k - 1];
                 let depth = location_depth(run, frame.state);
                 if depth >= titles.len() {
-                    run.vars
-                        .insert(var.into(), Value::Text(place.id.to_string().into()));
                     run.vars.insert(
-                        [var.as_str(), "_name"].concat().into(),
+                        var.as_str().into(),
+                        Value::Text(place.id.to_string().into()),
+                    );
+                    run.vars.insert(
+                        var.place_name().into(),
                         Value::Text(place.name.clone().into()),
                     );
                     self.enter(run, *next, live, backend).await?;

@@ -93,21 +93,62 @@ pub enum ListSource {
     MyReports,
 }
 
+/// A session variable a state sets, with the names of the variables the
+/// engine derives from it (`<var>_label`, the answer as shown; `<var>_name`,
+/// a place's name), built once when the flows load: the engine sets them on
+/// every replayed answer of every hop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Var {
+    name: String,
+    label: String,
+    place_name: String,
+}
+
+impl Var {
+    pub fn new(name: &str) -> Self {
+        Var {
+            name: name.to_string(),
+            label: [name, "_label"].concat(),
+            place_name: [name, "_name"].concat(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// `<var>_label`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// `<var>_name`.
+    pub fn place_name(&self) -> &str {
+        &self.place_name
+    }
+}
+
+impl std::fmt::Display for Var {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Kind {
     Menu {
-        var: Option<String>,
+        var: Option<Var>,
         options: Vec<MenuOption>,
         next: Option<StateIdx>,
     },
     Input {
-        var: String,
+        var: Var,
         check: InputCheck,
         keys: Vec<Key>,
         next: StateIdx,
     },
     Location {
-        var: String,
+        var: Var,
         titles: Vec<String>,
         next: StateIdx,
     },
@@ -167,7 +208,7 @@ impl State {
     pub fn sets(&self) -> Vec<String> {
         match &self.kind {
             Kind::Menu { var, options, .. } => {
-                let mut v: Vec<String> = var.iter().cloned().collect();
+                let mut v: Vec<String> = var.iter().map(Var::to_string).collect();
                 v.extend(
                     options
                         .iter()
@@ -175,8 +216,8 @@ impl State {
                 );
                 v
             }
-            Kind::Input { var, .. } => vec![var.clone()],
-            Kind::Location { var, .. } => vec![var.clone()],
+            Kind::Input { var, .. } => vec![var.to_string()],
+            Kind::Location { var, .. } => vec![var.to_string()],
             _ => vec![],
         }
     }
@@ -464,9 +505,9 @@ fn build_state(
             }
         }
     };
-    let var = |problems: &mut Vec<Problem>| -> Option<String> {
+    let var = |problems: &mut Vec<Problem>| -> Option<Var> {
         match &raw.var {
-            Some(v) if valid_var(v) => Some(v.clone()),
+            Some(v) if valid_var(v) => Some(Var::new(v)),
             Some(v) => {
                 err(
                     problems,
