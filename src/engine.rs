@@ -10,7 +10,7 @@
 
 use std::{
     borrow::Cow,
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{Arc, RwLock},
 };
 
@@ -180,11 +180,34 @@ impl Refusal {
     }
 }
 
+/// The session's variables: a score of them at most, each set again on
+/// every replayed answer; a short list searched in order costs less than a
+/// map's nodes.
+#[derive(Debug, Default)]
+struct Vars<'e>(Vec<(Cow<'e, str>, Value<'e>)>);
+
+impl<'e> Vars<'e> {
+    fn get(&self, name: &str) -> Option<&Value<'e>> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, name: Cow<'e, str>, value: Value<'e>) {
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Cow<'e, str>, &Value<'e>)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
 struct Run<'e> {
     session: &'e Session,
     locale: Locale,
     stack: Vec<Frame>,
-    vars: BTreeMap<Cow<'e, str>, Value<'e>>,
+    vars: Vars<'e>,
     failures: u8,
     refusal: Option<Refusal>,
     /// The closing message, once the session is over.
@@ -270,7 +293,7 @@ impl Engine {
             session,
             locale: session.locale.clone(),
             stack: vec![],
-            vars: BTreeMap::new(),
+            vars: Vars::default(),
             failures: 0,
             refusal: None,
             ended: None,
