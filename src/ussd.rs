@@ -17,12 +17,24 @@ use crate::{
 /// Inputs a session may carry before it is refused unread.
 pub const MAX_INPUTS: usize = 80;
 
-/// A channel-neutral USSD hop: who, which session, and everything typed so far.
+/// A channel-neutral USSD hop: who, which session, and everything typed so
+/// far, each input separated by `*` as USSD strings themselves are (empty on
+/// the dial).
 #[derive(Clone, Debug)]
 pub struct UssdHop {
     pub session_id: String,
     pub phone: Phone,
-    pub inputs: Vec<String>,
+    pub typed: String,
+}
+
+impl UssdHop {
+    /// The inputs, oldest first.
+    pub fn inputs(&self) -> Vec<&str> {
+        match self.typed.is_empty() {
+            true => vec![],
+            false => self.typed.split('*').collect(),
+        }
+    }
 }
 
 /// Session snapshots never change once written, so every server may keep
@@ -76,10 +88,10 @@ async fn try_answer(state: &AppState, hop: &UssdHop) -> Result<Screen, (Locale, 
         .await
         .map_err(|e| (state.config.default_locale.clone(), e))?;
     let session = &*session;
-    if hop.inputs.len() > MAX_INPUTS {
+    let inputs = hop.inputs();
+    if inputs.len() > MAX_INPUTS {
         return Ok(state.engine.too_many_tries(&session.locale));
     }
-    let inputs: Vec<&str> = hop.inputs.iter().map(String::as_str).collect();
     state
         .engine
         .run(session, &inputs, &state.store)
@@ -92,7 +104,7 @@ async fn snapshot(state: &AppState, hop: &UssdHop) -> anyhow::Result<Arc<Session
         Some(session) => session,
         None => {
             // On the dial the session is new: skip the look-up.
-            let stored = match hop.inputs.is_empty() {
+            let stored = match hop.typed.is_empty() {
                 true => None,
                 false => state.store.session(&hop.session_id).await?,
             };

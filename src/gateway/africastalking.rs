@@ -35,7 +35,12 @@ impl UssdForm {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &[][..]),
             };
-            let name = form_decode(name);
+            // Names are plain ASCII in practice: compared as they came
+            // unless escaped.
+            let name = match name.iter().any(|&b| b == b'%' || b == b'+') {
+                true => form_decode(name),
+                false => Cow::Borrowed(std::str::from_utf8(name).unwrap_or("")),
+            };
             let field = match &*name {
                 "sessionId" => &mut form.session_id,
                 "phoneNumber" => &mut form.phone_number,
@@ -57,7 +62,10 @@ impl UssdForm {
 /// test holds the two to the same answers.
 fn form_decode(raw: &[u8]) -> Cow<'_, str> {
     if !raw.iter().any(|&b| b == b'%' || b == b'+') {
-        return String::from_utf8_lossy(raw);
+        return match std::str::from_utf8(raw) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
     }
     let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
     let mut out = Vec::with_capacity(raw.len());
@@ -137,18 +145,12 @@ pub async fn ussd(
             return refuse(StatusCode::OK, "error-internal");
         }
     };
-    let text = form.text.unwrap_or_default();
-    let inputs = if text.is_empty() {
-        vec![]
-    } else {
-        text.split('*').map(str::to_string).collect()
-    };
     let screen = ussd::answer(
         &state,
         ussd::UssdHop {
             session_id,
             phone,
-            inputs,
+            typed: form.text.unwrap_or_default(),
         },
     )
     .await;
