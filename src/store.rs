@@ -350,6 +350,8 @@ impl Store {
         .await
     }
 
+    // ---- people ----
+
     pub async fn set_volunteer_locale(&self, volunteer_id: i64, locale: &Locale) -> Result<()> {
         self.write(
             Durability::Disk,

@@ -1,6 +1,8 @@
 //! Group commit for SQLite: one writer task takes every write queued while
 //! the previous batch was committing, runs them in one transaction and
-//! answers each caller after the commit, so a batch shares one fsync.
+//! answers each caller after the commit (and, for a write that must reach
+//! the disk, after the flush that follows it), so writes share commits and
+//! flushes.
 //!
 //! A write is one statement (a [`Write`]: SQL, arguments, and how to read
 //! its outcome). A batch goes to SQLite as one query, `BEGIN IMMEDIATE;`,
@@ -53,8 +55,8 @@ use super::{Result, StoreError};
 /// Most writes the writer takes from its queue at once.
 const MAX_BATCH: usize = 256;
 /// Most writes one transaction takes, in one query. Each distinct batch
-/// text stays prepared in sqlx's statement cache (about 15 kB a statement);
-/// a small bound keeps the number of distinct texts, and the memory, low.
+/// text stays prepared in sqlx's statement cache: with up to 64 a query the
+/// server's peak memory rose by 12 MB under load, with 8 by 3.5 MB.
 const MAX_TOGETHER: usize = 8;
 
 /// A value for a statement's placeholder.
@@ -153,7 +155,8 @@ pub async fn run_alone<T>(conn: &mut AnyConnection, write: Write<T>) -> Result<T
     (write.decode)(outcome)
 }
 
-/// `sql` with each placeholder `$k` renumbered `$(k + offset)`.
+/// `sql` with each placeholder `$k` renumbered `$(k + offset)`. (The SQL
+/// written for the writer has no `$` but in placeholders.)
 fn renumber(sql: &str, offset: usize, out: &mut String) {
     let mut rest = sql;
     while let Some(at) = rest.find('$') {
@@ -368,7 +371,7 @@ async fn writer(
         if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break;
         }
-        let jobs: Vec<Box<dyn Job>> = std::mem::take(&mut batch);
+        let mut jobs: Vec<Box<dyn Job>> = std::mem::take(&mut batch);
         let mut conn = match held.take() {
             Some(c) => c,
             None => match pool.acquire().await {
@@ -381,7 +384,6 @@ async fn writer(
                 }
             },
         };
-        let mut jobs = jobs;
         // Jobs of one kind together: batch texts then repeat, and sqlx's
         // statement cache keeps their prepared form. Callers that wait at
         // the same time have no order among them.
