@@ -88,10 +88,11 @@ async fn try_answer(state: &AppState, hop: &UssdHop) -> Result<Screen, (Locale, 
         .await
         .map_err(|e| (state.config.default_locale.clone(), e))?;
     let session = &*session;
-    let inputs = hop.inputs();
-    if inputs.len() > MAX_INPUTS {
+    // Counted before splitting: a text of a million `*` costs no list.
+    if hop.typed.matches('*').count() >= MAX_INPUTS {
         return Ok(state.engine.too_many_tries(&session.locale));
     }
+    let inputs = hop.inputs();
     state
         .engine
         .run(session, &inputs, &state.store)

@@ -43,6 +43,7 @@ both!(
     malformed_and_failing_requests_still_get_an_end_screen,
     screens_rendered_once_stay_each_sessions_own,
     a_session_answers_only_the_phone_that_dialled,
+    a_hop_with_too_many_inputs_ends_politely,
 );
 
 async fn volunteer_sees_main_menu_in_own_language(db: Db) {
@@ -733,5 +734,24 @@ async fn a_session_answers_only_the_phone_that_dialled(db: Db) {
         .await
         .contains("Child's first name?"));
     other.stop().await;
+    app.stop().await;
+}
+
+/// More inputs than any flow needs (a stuck key, a looping gateway, or an
+/// attack) end the session politely without being replayed.
+async fn a_hop_with_too_many_inputs_ends_politely(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    let too_many = "END Too many tries. Please dial again when you are ready. Thank you.";
+    app.hop("i1", GRACE, "").await;
+    let eighty = vec!["0"; 80].join("*");
+    assert!(app.hop("i1", GRACE, &eighty).await.starts_with("CON "));
+    assert_eq!(
+        app.hop("i1", GRACE, &[&eighty, "0"].join("*")).await,
+        too_many
+    );
+    let huge = "*".repeat(200_000);
+    assert_eq!(app.hop("i1", GRACE, &huge).await, too_many);
+    assert_eq!(app.state.store.count(Table::Cases).await.unwrap(), 0);
     app.stop().await;
 }
