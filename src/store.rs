@@ -11,9 +11,11 @@ use sqlx::{
 };
 
 mod group_commit;
+mod write;
 
 pub use group_commit::Durability;
-use group_commit::{run_alone, Flush, GroupCommit, WalFile, Write};
+use group_commit::{Flush, GroupCommit, WalFile};
+use write::{run_alone, Row as Written, Write};
 
 /// How writes reach the database (see [`Store::write`]).
 #[derive(Clone, Debug)]
@@ -52,6 +54,8 @@ impl Dialect {
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL scheme `{0}`: use sqlite:// or postgres://")]
@@ -64,6 +68,21 @@ pub enum StoreError {
     Invalid(String),
     #[error("write not committed: {0}")]
     Commit(String),
+}
+
+impl StoreError {
+    /// A unique constraint refused the write, on either database.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -79,15 +98,15 @@ pub struct Store {
     clock: SharedClock,
 }
 
-fn session_row(r: &sqlx::any::AnyRow) -> Result<SessionRow> {
+fn session_row(r: &Written) -> Result<SessionRow> {
     Ok(SessionRow {
-        session_id: r.try_get("session_id")?,
-        phone: r.try_get("phone")?,
-        locale: r.try_get("locale")?,
-        volunteer_id: r.try_get("volunteer_id")?,
-        village_id: r.try_get("village_id")?,
-        village_name: r.try_get("village_name")?,
-        started_at: r.try_get("started_at")?,
+        session_id: r.text_required("session_id")?,
+        phone: r.text_required("phone")?,
+        locale: r.text_required("locale")?,
+        volunteer_id: r.int("volunteer_id")?,
+        village_id: r.int("village_id")?,
+        village_name: r.text("village_name")?,
+        started_at: r.int_required("started_at")?,
     })
 }
 
@@ -176,9 +195,10 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        // `synchronous`, for the SQLite writer, is NORMAL: the group commit
-        // flushes the log itself before it answers a write that must reach
-        // the disk (see `store/group_commit.rs`). Readers never write.
+        // `synchronous`, for SQLite's sqlx writer (migrations and imports),
+        // is FULL: each commit is on disk when it returns. The group commit's
+        // own connection commits with NORMAL and flushes the log itself (see
+        // `store/group_commit.rs`). Readers never write.
         let pool_with = |connections: u32, synchronous: Option<&'static str>| {
             AnyPoolOptions::new()
                 .max_connections(connections)
@@ -203,12 +223,13 @@ impl Store {
         };
         // What differs between the dialects, in one place: SQLite has one
         // writer at a time, and contending connections sleep in its busy
-        // handler (1, 2, 5, 10 ms...). So on SQLite every write goes through
-        // a one-connection pool and queues in-process instead; reads keep
-        // their own pool. PostgreSQL takes concurrent writers as they come.
+        // handler (1, 2, 5, 10 ms...). So on SQLite the service's writes
+        // queue in-process for the group commit's one connection, imports
+        // take a one-connection pool, and reads keep their own pool.
+        // PostgreSQL takes concurrent writers as they come.
         let (pool, writer) = match dialect {
             Dialect::Sqlite => {
-                let writer = pool_with(1, Some("PRAGMA synchronous = NORMAL"))
+                let writer = pool_with(1, Some("PRAGMA synchronous = FULL"))
                     .connect_with(options.clone())
                     .await?;
                 sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
@@ -223,18 +244,22 @@ impl Store {
         };
         let writes = match dialect {
             Dialect::Sqlite => {
-                // The database's file, which the group commit's flush syncs;
-                // none for a database in memory.
+                // The database's file: the group commit's connection opens it
+                // and its flush syncs it. A database in memory has none, and
+                // each connection would see a database of its own.
                 let file: String =
                     sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
                         .fetch_one(&writer)
                         .await?
                         .try_get("file")?;
-                let flush = (!file.is_empty())
-                    .then(|| Arc::new(WalFile { db: file.into() }) as Arc<dyn Flush>);
-                Writes::Grouped(GroupCommit::start(writer.clone(), flush).map_err(|e| {
-                    StoreError::Invalid(format!("could not start the database flush thread: {e}"))
-                })?)
+                if file.is_empty() {
+                    return Err(StoreError::Invalid(
+                        "a SQLite database in memory cannot be shared by the service's connections: give a file, sqlite://FILE".into(),
+                    ));
+                }
+                let db = std::path::PathBuf::from(file);
+                let flush = Arc::new(WalFile { db: db.clone() }) as Arc<dyn Flush>;
+                Writes::Grouped(GroupCommit::start(&db, Some(flush))?)
             }
             Dialect::Postgres => Writes::Direct(writer.clone()),
         };
@@ -291,7 +316,7 @@ impl Store {
         .bind(session_id)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| session_row(&r))
+        .map(|r| session_row(&Written::from_any(&r)?))
         .transpose()
     }
 
@@ -410,9 +435,7 @@ impl Store {
             match self.try_create_case(c).await {
                 Ok(r) => return Ok(r),
                 // A random reference can collide with an existing one: draw again.
-                Err(StoreError::Sqlx(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-                    last_error = Some(StoreError::Sqlx(sqlx::Error::Database(e)));
-                }
+                Err(e) if e.is_unique_violation() => last_error = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -598,23 +621,18 @@ impl Store {
 
     // ---- reference data (all-or-nothing per call) ----
 
-    /// Commits an import's transaction and, on SQLite, waits until it is on
-    /// disk (the writer connection commits with `synchronous = NORMAL`).
-    async fn commit_import(&self, tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
-        tx.commit().await?;
-        self.write(
-            Durability::Disk,
-            Write {
-                sql: None,
-                args: vec![],
-                decode: Box::new(|_| Ok(())),
-            },
-        )
-        .await
+    /// Begins an import's transaction. On SQLite it takes the write lock at
+    /// once: a transaction that read first could not write after another
+    /// writer's commit (`SQLITE_BUSY_SNAPSHOT`, with no waiting).
+    async fn begin_import(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.writer.begin().await?,
+        })
     }
 
     pub async fn import_locations(&self, rows: &[LocationRow]) -> Result<usize> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_import().await?;
         let mut known: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new(); // code -> (id, level, province, district)
         for r in sqlx::query("SELECT id, code, level, province_id, district_id FROM locations")
             .fetch_all(&mut *tx)
@@ -669,7 +687,7 @@ impl Store {
                 .await?;
             known.insert(r.code.clone(), (id, r.level, province, district));
         }
-        self.commit_import(tx).await?;
+        tx.commit().await?;
         Ok(rows.len())
     }
 
@@ -691,7 +709,7 @@ impl Store {
     }
 
     pub async fn import_centres(&self, rows: &[CentreRow]) -> Result<usize> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_import().await?;
         for r in rows {
             sqlx::query(
                 "INSERT INTO centres (code, name, province_id)
@@ -704,12 +722,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        self.commit_import(tx).await?;
+        tx.commit().await?;
         Ok(rows.len())
     }
 
     pub async fn import_volunteers(&self, rows: &[VolunteerRow]) -> Result<usize> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_import().await?;
         let now = self.clock.now_ms();
         for r in rows {
             let village: Option<i64> = match &r.village_code {
@@ -735,12 +753,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        self.commit_import(tx).await?;
+        tx.commit().await?;
         Ok(rows.len())
     }
 
     pub async fn import_staff(&self, rows: &[StaffRow]) -> Result<usize> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_import().await?;
         for r in rows {
             let done = sqlx::query(
                 "INSERT INTO staff (phone, name, role, centre_id, locale)
@@ -762,7 +780,7 @@ impl Store {
                 )));
             }
         }
-        self.commit_import(tx).await?;
+        tx.commit().await?;
         Ok(rows.len())
     }
 }

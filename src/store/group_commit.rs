@@ -1,26 +1,22 @@
-//! Group commit for SQLite: one writer task takes every write queued while
-//! the previous batch was committing, runs them in one transaction and
-//! answers each caller after the commit (and, for a write that must reach
-//! the disk, after the flush that follows it), so writes share commits and
-//! flushes.
+//! Group commit for SQLite: one writer thread, which owns the only
+//! connection that writes, takes every write queued while it was busy, runs
+//! them in one transaction and answers each caller after the commit (and,
+//! for a write that must reach the disk, after the flush that follows it),
+//! so writes share commits and flushes.
 //!
-//! A write is one statement (a [`Write`]: SQL, arguments, and how to read
-//! its outcome). A batch goes to SQLite as one query, `BEGIN IMMEDIATE;`,
-//! every job's statement, `COMMIT;`, in a single trip to sqlx's connection
-//! thread: each trip costs a hand-over between threads, which under load
-//! took about 100 microseconds, far more than the statement itself. If any
-//! statement of the batch fails, the batch is rolled back and each job runs
-//! alone, so one job's error never reaches its batch-mates. (A batch whose
-//! results do not add up may have committed before its jobs run again;
-//! every statement written here is idempotent, `ON CONFLICT DO NOTHING` or
-//! an `UPDATE` to a value, so that costs nothing.)
+//! The writer talks to SQLite directly (rusqlite, over the same SQLite
+//! library sqlx links), not through sqlx: sqlx runs each SQLite connection
+//! on a thread of its own and hands it every statement, every row and every
+//! result across threads. Each hand-over woke a thread on a machine whose
+//! two cores were busy with HTTP, and a session's two writes waited on
+//! several of them (see BENCHMARKS.md). Here a batch costs one hand-over in
+//! and one answer out. Reads, migrations and imports stay on sqlx.
 //!
-//! Several statements with bound arguments in one query is something only
-//! SQLite allows, and sqlx deprecates it on its `query()` API (sqlx issue
-//! #3108). It still works through `Executor::fetch_many` in the sqlx this
-//! project locks; a test checks that a batch really runs as one query, so
-//! an upgrade that drops it fails there, and the writer would still be
-//! correct, one statement at a time.
+//! A failing statement (a unique violation, say) undoes only itself in
+//! SQLite and leaves the transaction open, so it fails alone and its
+//! batch-mates are committed. If an error ends the transaction itself, or
+//! the COMMIT fails, the batch is rolled back and each job runs alone, so
+//! one job's error never reaches its batch-mates.
 //!
 //! The writer's connection commits with `synchronous = NORMAL`: in WAL mode
 //! a commit is then in the log file (the kernel's page cache), which
@@ -34,143 +30,24 @@
 use std::{
     fs::File,
     io,
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{
         atomic::{AtomicU64, Ordering},
         mpsc as std_mpsc, Arc,
     },
+    time::Duration,
 };
 
-use futures_util::TryStreamExt;
-use sqlx::{
-    any::{AnyArguments, AnyRow},
-    pool::PoolConnection,
-    query::Query,
-    Any, AnyConnection, AnyPool, Either, Executor,
+use rusqlite::{types::ValueRef, Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use super::{
+    write::{Arg, Outcome, Row, Value, Write},
+    Result, StoreError,
 };
-use tokio::sync::{mpsc, oneshot};
 
-use super::{Result, StoreError};
-
-/// Most writes the writer takes from its queue at once.
+/// Most writes one transaction takes.
 const MAX_BATCH: usize = 256;
-/// Most writes one transaction takes, in one query. Each distinct batch
-/// text stays prepared in sqlx's statement cache: with up to 64 a query the
-/// server's peak memory rose by 12 MB under load, with 8 by 3.5 MB.
-const MAX_TOGETHER: usize = 8;
-
-/// A value for a statement's placeholder.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Arg {
-    Int(Option<i64>),
-    Text(Option<String>),
-}
-
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(Some(v))
-    }
-}
-
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        Arg::Int(v)
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(Some(v.to_string()))
-    }
-}
-
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(Some(v))
-    }
-}
-
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        Arg::Text(v)
-    }
-}
-
-/// What a statement did.
-#[derive(Default)]
-pub struct Outcome {
-    pub rows: Vec<AnyRow>,
-    pub rows_affected: u64,
-}
-
-/// Reads a statement's outcome into the caller's answer.
-pub type Decode<T> = Box<dyn FnOnce(Outcome) -> Result<T> + Send>;
-
-/// One write: a single statement whose placeholders are `$1` to `$n` for its
-/// `n` arguments (`sql: None` runs nothing and only waits for the
-/// durability asked), and what to make of its outcome.
-pub struct Write<T> {
-    pub sql: Option<&'static str>,
-    pub args: Vec<Arg>,
-    pub decode: Decode<T>,
-}
-
-fn bind<'q>(
-    mut query: Query<'q, Any, AnyArguments<'q>>,
-    args: &'q [Arg],
-) -> Query<'q, Any, AnyArguments<'q>> {
-    for a in args {
-        query = match a {
-            Arg::Int(v) => query.bind(*v),
-            Arg::Text(v) => query.bind(v.as_deref()),
-        };
-    }
-    query
-}
-
-/// Runs one statement (or several, each ending with `;`, numbered across
-/// the text) and returns each statement's outcome in order.
-async fn run(conn: &mut AnyConnection, sql: &str, args: &[Arg]) -> Result<Vec<Outcome>> {
-    let mut outcomes = Vec::new();
-    let mut current = Outcome::default();
-    let mut results = conn.fetch_many(bind(sqlx::query(sql), args));
-    while let Some(item) = results.try_next().await? {
-        match item {
-            Either::Left(done) => {
-                current.rows_affected = done.rows_affected();
-                outcomes.push(std::mem::take(&mut current));
-            }
-            Either::Right(row) => current.rows.push(row),
-        }
-    }
-    Ok(outcomes)
-}
-
-/// Runs one write's statement on `conn` (autocommit) and reads its outcome.
-pub async fn run_alone<T>(conn: &mut AnyConnection, write: Write<T>) -> Result<T> {
-    let outcome = match write.sql {
-        Some(sql) => run(conn, sql, &write.args).await?.pop().unwrap_or_default(),
-        None => Outcome::default(),
-    };
-    (write.decode)(outcome)
-}
-
-/// `sql` with each placeholder `$k` renumbered `$(k + offset)`. (The SQL
-/// written for the writer has no `$` but in placeholders.)
-fn renumber(sql: &str, offset: usize, out: &mut String) {
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at + 1]);
-        rest = &rest[at + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<usize>() {
-            Ok(k) => out.push_str(&(k + offset).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-}
 
 /// How far a write must have gone before its caller is answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,13 +153,13 @@ impl<T: Send + 'static> Job for Pending<T> {
 
 #[derive(Clone, Debug)]
 pub struct GroupCommit {
-    queue: mpsc::UnboundedSender<Box<dyn Job>>,
-    /// Read by the tests, which check that a batch really is one query.
+    queue: std_mpsc::Sender<Box<dyn Job>>,
+    /// Read by the tests, which check how batches ran.
     #[cfg_attr(not(test), allow(dead_code))]
     counts: Arc<Counts>,
 }
 
-/// Batches of several jobs: run as one query, or rolled back and run one
+/// Batches of several jobs: committed together, or rolled back and run one
 /// job at a time.
 #[derive(Debug, Default)]
 struct Counts {
@@ -296,31 +173,55 @@ impl std::fmt::Debug for dyn Job {
     }
 }
 
+/// Opens the writer's connection to the database file `db` (already
+/// migrated): WAL, `synchronous = NORMAL` (the flush thread puts what must
+/// be on disk there), foreign keys, and a busy timeout for the rare other
+/// writer (an import, another process).
+fn open(db: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
 impl GroupCommit {
-    /// Starts the writer task on `pool` (a one-connection pool committing
-    /// with `synchronous = NORMAL`: the only writer, so SQLite never makes a
-    /// writer sleep in its busy handler) and, with `flush`, the thread that
-    /// puts [`Durability::Disk`] jobs on disk. Without `flush` (a database
-    /// in memory, with no disk to reach) a job is answered at its commit.
-    pub fn start(pool: AnyPool, flush: Option<Arc<dyn Flush>>) -> io::Result<Self> {
+    /// Opens the writer's connection to the SQLite file `db` and starts the
+    /// writer thread on it and, with `flush`, the thread that puts
+    /// [`Durability::Disk`] jobs on disk. Without `flush` a job is answered
+    /// at its commit.
+    pub fn start(db: &Path, flush: Option<Arc<dyn Flush>>) -> Result<Self> {
+        let conn = open(db)?;
+        let thread_error =
+            |e: io::Error| StoreError::Invalid(format!("could not start a database thread: {e}"));
         let flushes = match flush {
             Some(flush) => {
                 let (waiting, batches) = std_mpsc::channel();
                 std::thread::Builder::new()
                     .name("kanda-flush".into())
-                    .spawn(move || flusher(flush, batches))?;
+                    .spawn(move || flusher(flush, batches))
+                    .map_err(thread_error)?;
                 Some(waiting)
             }
             None => None,
         };
-        let (queue, jobs) = mpsc::unbounded_channel();
+        let (queue, jobs) = std_mpsc::channel();
         let counts = Arc::new(Counts::default());
-        tokio::spawn(writer(pool, jobs, flushes, counts.clone()));
+        let c = counts.clone();
+        std::thread::Builder::new()
+            .name("kanda-writer".into())
+            .spawn(move || writer(conn, jobs, flushes, c))
+            .map_err(thread_error)?;
         Ok(GroupCommit { queue, counts })
     }
 
-    /// How many batches of several jobs ran as one query, and how many were
-    /// rolled back and run one job at a time.
+    /// How many batches of several jobs were committed together, and how
+    /// many were rolled back and run one job at a time.
     #[cfg(test)]
     fn batches(&self) -> (u64, u64) {
         (
@@ -352,49 +253,24 @@ impl GroupCommit {
 /// Committed jobs that wait for their flush.
 type Flushes = std_mpsc::Sender<Vec<Box<dyn Done>>>;
 
-async fn writer(
-    pool: AnyPool,
-    mut queue: mpsc::UnboundedReceiver<Box<dyn Job>>,
+/// The writer thread: until every sender is gone, takes what is queued
+/// (waiting for one job when none is), runs it as one batch and hands the
+/// jobs that must reach the disk to the flush thread.
+fn writer(
+    conn: Connection,
+    queue: std_mpsc::Receiver<Box<dyn Job>>,
     flushes: Option<Flushes>,
     counts: Arc<Counts>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    // The connection is kept while writes keep coming and given back to the
-    // pool when none waits (imports share it): sqlx returns a connection
-    // through a task on the runtime, and taking it again waited for that
-    // task behind every HTTP connection's, a sixth of the writer's time.
-    let mut held: Option<PoolConnection<Any>> = None;
-    loop {
-        if queue.is_empty() {
-            held = None;
+    while let Ok(first) = queue.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
         }
-        if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            break;
-        }
-        let mut jobs: Vec<Box<dyn Job>> = std::mem::take(&mut batch);
-        let mut conn = match held.take() {
-            Some(c) => c,
-            None => match pool.acquire().await {
-                Ok(c) => c,
-                Err(e) => {
-                    let e = e.to_string();
-                    jobs.into_iter()
-                        .for_each(|j| j.fail(StoreError::Commit(e.clone())));
-                    continue;
-                }
-            },
-        };
-        // Jobs of one kind together: batch texts then repeat, and sqlx's
-        // statement cache keeps their prepared form. Callers that wait at
-        // the same time have no order among them.
-        jobs.sort_by_key(|j| j.sql().map(|s| s.as_ptr() as usize));
-        let mut done = Vec::with_capacity(jobs.len());
-        while !jobs.is_empty() {
-            let rest = jobs.split_off(jobs.len().min(MAX_TOGETHER));
-            done.extend(run_batch(&mut conn, jobs, &counts).await);
-            jobs = rest;
-        }
-        held = Some(conn);
+        let done = run_batch(&conn, jobs, &counts);
         let mut to_flush = Vec::new();
         for (durability, d) in done {
             match (durability, &flushes) {
@@ -412,63 +288,115 @@ async fn writer(
     }
 }
 
-/// Runs a batch in one transaction, in one query; on any error, rolls it
-/// back and runs each job alone. Returns each job, decoded, with its
-/// durability; a job that failed alone is answered at once.
-async fn run_batch(
-    conn: &mut AnyConnection,
+/// Runs one statement, `$k` placeholders bound to `args[k - 1]`, and
+/// collects what it returned and how many rows it changed.
+fn execute(conn: &Connection, sql: &str, args: &[Arg]) -> rusqlite::Result<Outcome> {
+    let mut statement = conn.prepare_cached(sql)?;
+    for i in 1..=statement.parameter_count() {
+        let arg = statement
+            .parameter_name(i)
+            .and_then(|name| name.strip_prefix('$')?.parse::<usize>().ok())
+            .and_then(|k| args.get(k.checked_sub(1)?))
+            .ok_or(rusqlite::Error::InvalidParameterCount(i, args.len()))?;
+        match arg {
+            Arg::Int(v) => statement.raw_bind_parameter(i, v)?,
+            Arg::Text(v) => statement.raw_bind_parameter(i, v.as_deref())?,
+        }
+    }
+    let names: Vec<String> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut outcome = Outcome::default();
+    let mut rows = statement.raw_query();
+    while let Some(row) = rows.next()? {
+        let mut columns = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let value = match row.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::Int(v),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                other => {
+                    return Err(rusqlite::Error::InvalidColumnType(
+                        i,
+                        name.clone(),
+                        other.data_type(),
+                    ))
+                }
+            };
+            columns.push((name.clone(), value));
+        }
+        outcome.rows.push(Row::new(columns));
+    }
+    drop(rows);
+    outcome.rows_affected = conn.changes();
+    Ok(outcome)
+}
+
+/// Runs a job's statement, or nothing for a job that only waits.
+fn run_job(conn: &Connection, job: &dyn Job) -> Result<Outcome> {
+    match job.sql() {
+        Some(sql) => Ok(execute(conn, sql, job.args())?),
+        None => Ok(Outcome::default()),
+    }
+}
+
+/// Runs a batch in one transaction: a statement that fails undoes only
+/// itself and fails alone. If the transaction cannot begin, is ended by an
+/// error, or cannot commit, it is rolled back and each job runs alone.
+/// Returns each job, decoded, with its durability; a job that failed is
+/// answered at once.
+fn run_batch(
+    conn: &Connection,
     jobs: Vec<Box<dyn Job>>,
     counts: &Counts,
 ) -> Vec<(Durability, Box<dyn Done>)> {
     let mut done = Vec::with_capacity(jobs.len());
     if jobs.len() > 1 {
-        let mut sql = String::from("BEGIN IMMEDIATE;\n");
-        let mut args = Vec::new();
-        for j in &jobs {
-            if let Some(statement) = j.sql() {
-                renumber(statement, args.len(), &mut sql);
-                sql.push_str(";\n");
-                args.extend_from_slice(j.args());
-            }
-        }
-        sql.push_str("COMMIT;");
-        let statements = jobs.iter().filter(|j| j.sql().is_some()).count();
-        match run(conn, &sql, &args).await {
-            Ok(outcomes) if outcomes.len() == statements + 2 => {
+        match together(conn, &jobs) {
+            Ok(outcomes) => {
                 counts.together.fetch_add(1, Ordering::Relaxed);
-                let mut outcomes = outcomes.into_iter().skip(1);
-                for j in jobs {
-                    let outcome = match j.sql() {
-                        Some(_) => outcomes.next().unwrap_or_default(),
-                        None => Outcome::default(),
-                    };
-                    done.push((j.durability(), j.decode(outcome)));
+                for (j, outcome) in jobs.into_iter().zip(outcomes) {
+                    match outcome {
+                        Ok(o) => done.push((j.durability(), j.decode(o))),
+                        Err(e) => j.fail(e),
+                    }
                 }
                 return done;
             }
-            Ok(outcomes) => tracing::error!(
-                statements,
-                results = outcomes.len(),
-                "a batch gave an unexpected number of results; running its jobs one by one"
-            ),
-            Err(e) => tracing::debug!(error = %e, "a batch failed; running its jobs one by one"),
+            Err(e) => {
+                tracing::debug!(error = %e, "a batch failed; running its jobs one by one");
+                counts.apart.fetch_add(1, Ordering::Relaxed);
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+            }
         }
-        // A statement failed, or the COMMIT: nothing of the batch stays.
-        counts.apart.fetch_add(1, Ordering::Relaxed);
-        let _ = conn.execute("ROLLBACK").await;
     }
     for j in jobs {
-        let durability = j.durability();
-        let outcome = match j.sql() {
-            Some(sql) => run(conn, sql, j.args()).await,
-            None => Ok(vec![Outcome::default()]),
-        };
-        match outcome {
-            Ok(mut o) => done.push((durability, j.decode(o.pop().unwrap_or_default()))),
+        match run_job(conn, &*j) {
+            Ok(o) => done.push((j.durability(), j.decode(o))),
             Err(e) => j.fail(e),
         }
     }
     done
+}
+
+/// Each job's outcome, committed in one transaction; `Err` when the
+/// transaction as a whole did not hold (then nothing of it is committed).
+fn together(conn: &Connection, jobs: &[Box<dyn Job>]) -> Result<Vec<Result<Outcome>>> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        match run_job(conn, &**j) {
+            // SQLite ended the transaction (a full disk, an I/O error).
+            Err(e) if conn.is_autocommit() => return Err(e),
+            outcome => outcomes.push(outcome),
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(outcomes)
 }
 
 /// Flushes for every batch committed before the flush began: the batches
@@ -491,8 +419,9 @@ fn flusher(flush: Arc<dyn Flush>, batches: std_mpsc::Receiver<Vec<Box<dyn Done>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::{any::AnyPoolOptions, Row};
+    use sqlx::{any::AnyPoolOptions, AnyPool, Executor, Row as _};
     use std::{future::Future, sync::Mutex};
+    use tokio::sync::mpsc;
 
     /// A flush that tells the test it started and waits for the test to say
     /// how it ends.
@@ -508,26 +437,39 @@ mod tests {
         }
     }
 
-    async fn writer_pool(dir: &tempfile::TempDir) -> AnyPool {
+    /// A database file with a table `t` (unique `n`) and `child`, whose
+    /// reference to `t` is checked only at COMMIT; and a pool to read it.
+    async fn database(dir: &tempfile::TempDir) -> (PathBuf, AnyPool) {
         sqlx::any::install_default_drivers();
-        let url = format!("sqlite://{}/g.db?mode=rwc", dir.path().display());
+        let db = dir.path().join("g.db");
+        let url = format!("sqlite://{}?mode=rwc", db.display());
         let pool = AnyPoolOptions::new()
             .max_connections(1)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
                     Ok(())
                 })
             })
             .connect(&url)
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE t (n INTEGER UNIQUE)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool
+        pool.execute(
+            "CREATE TABLE t (n INTEGER UNIQUE);
+             CREATE TABLE child (n INTEGER REFERENCES t (n) DEFERRABLE INITIALLY DEFERRED);",
+        )
+        .await
+        .unwrap();
+        (db, pool)
+    }
+
+    fn queue<T: Send + 'static>(
+        g: &GroupCommit,
+        durability: Durability,
+        write: Write<T>,
+    ) -> impl Future<Output = Result<T>> + Send + 'static {
+        let g = g.clone();
+        async move { g.write(durability, write).await }
     }
 
     /// Inserts `n`; answers `n * 10` as the database computed it.
@@ -536,25 +478,57 @@ mod tests {
         durability: Durability,
         n: i64,
     ) -> impl Future<Output = Result<i64>> + Send + 'static {
-        let g = g.clone();
-        async move {
-            let write = Write {
-                sql: Some("INSERT INTO t (n) VALUES ($1) RETURNING n * 10 AS tenfold"),
-                args: vec![n.into()],
-                decode: Box::new(|o| {
-                    Ok(o.rows
-                        .first()
-                        .map(|r| r.try_get("tenfold"))
-                        .transpose()?
-                        .unwrap_or(-1))
-                }),
-            };
-            g.write(durability, write).await
-        }
+        let write = Write {
+            sql: Some("INSERT INTO t (n) VALUES ($1) RETURNING n * 10 AS tenfold"),
+            args: vec![n.into()],
+            decode: Box::new(|o| match o.rows.first() {
+                Some(r) => r.int_required("tenfold"),
+                None => Ok(-1),
+            }),
+        };
+        queue(g, durability, write)
     }
 
-    async fn rows(pool: &AnyPool) -> Vec<i64> {
-        sqlx::query("SELECT n FROM t ORDER BY n")
+    /// Inserts a child of `n`, which must exist by the COMMIT.
+    fn insert_child(g: &GroupCommit, n: i64) -> impl Future<Output = Result<u64>> + Send + 'static {
+        let write = Write {
+            sql: Some("INSERT INTO child (n) VALUES ($1)"),
+            args: vec![n.into()],
+            decode: Box::new(|o| Ok(o.rows_affected)),
+        };
+        queue(g, Durability::Disk, write)
+    }
+
+    /// Holds the writer thread until the returned sender is used (or
+    /// dropped), so that what the test queues meanwhile is one batch.
+    async fn hold(g: &GroupCommit) -> (std_mpsc::Sender<()>, tokio::task::JoinHandle<Result<()>>) {
+        let (held_tx, mut held) = mpsc::unbounded_channel();
+        let (release, released) = std_mpsc::channel::<()>();
+        let write = Write {
+            sql: None,
+            args: vec![],
+            decode: Box::new(move |_| {
+                let _ = held_tx.send(());
+                let _ = released.recv();
+                Ok(())
+            }),
+        };
+        let holding = tokio::spawn(queue(g, Durability::Process, write));
+        held.recv().await.unwrap();
+        (release, holding)
+    }
+
+    /// Lets the spawned writes queue, then releases the writer.
+    async fn release(release: std_mpsc::Sender<()>, holding: tokio::task::JoinHandle<Result<()>>) {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        holding.await.unwrap().unwrap();
+    }
+
+    async fn rows(pool: &AnyPool, table: &str) -> Vec<i64> {
+        sqlx::query(&format!("SELECT n FROM {table} ORDER BY n"))
             .fetch_all(pool)
             .await
             .unwrap()
@@ -563,63 +537,103 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn placeholders_are_renumbered_past_earlier_statements() {
-        let mut out = String::new();
-        renumber("VALUES ($1, $2, $10, $2, 'x')", 3, &mut out);
-        assert_eq!(out, "VALUES ($4, $5, $13, $5, 'x')");
-        out.clear();
-        renumber("no placeholder $ here", 3, &mut out);
-        assert_eq!(out, "no placeholder $ here");
-    }
-
     #[tokio::test]
-    async fn a_batch_runs_as_one_query_and_each_job_gets_its_own_rows() {
+    async fn a_batch_commits_together_and_each_job_gets_its_own_rows() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = writer_pool(&dir).await;
-        let g = GroupCommit::start(pool.clone(), None).unwrap();
-        // Queued before the writer runs (one thread): one batch.
-        let (a, b, c) = tokio::join!(
-            insert(&g, Durability::Disk, 1),
-            insert(&g, Durability::Process, 2),
-            insert(&g, Durability::Disk, 3)
-        );
-        assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (10, 20, 30));
-        assert_eq!(g.batches(), (1, 0));
-        assert_eq!(rows(&pool).await, [1, 2, 3]);
-    }
-
-    #[tokio::test]
-    async fn a_failing_job_fails_alone_and_its_batch_mates_are_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = writer_pool(&dir).await;
-        let g = GroupCommit::start(pool.clone(), None).unwrap();
-        insert(&g, Durability::Disk, 1).await.unwrap();
-        let (a, dup, c) = tokio::join!(
-            insert(&g, Durability::Disk, 2),
-            insert(&g, Durability::Disk, 1),
-            insert(&g, Durability::Process, 3)
-        );
-        assert_eq!((a.unwrap(), c.unwrap()), (20, 30));
-        match dup {
-            Err(StoreError::Sqlx(sqlx::Error::Database(e))) => assert!(e.is_unique_violation()),
-            other => panic!("expected a unique violation, got {other:?}"),
+        let (db, pool) = database(&dir).await;
+        let g = GroupCommit::start(&db, None).unwrap();
+        let (tx, holding) = hold(&g).await;
+        let jobs = [
+            tokio::spawn(insert(&g, Durability::Disk, 1)),
+            tokio::spawn(insert(&g, Durability::Process, 2)),
+            tokio::spawn(insert(&g, Durability::Disk, 3)),
+        ];
+        release(tx, holding).await;
+        let mut answers = Vec::new();
+        for j in jobs {
+            answers.push(j.await.unwrap().unwrap());
         }
+        assert_eq!(answers, [10, 20, 30]);
+        assert_eq!(g.batches(), (1, 0));
+        assert_eq!(rows(&pool, "t").await, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn placeholders_bind_by_number_in_any_order_and_a_missing_one_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _pool) = database(&dir).await;
+        let g = GroupCommit::start(&db, None).unwrap();
+        let write = Write {
+            sql: Some("SELECT $2 AS b, $1 AS a, $2 || $1 AS ba"),
+            args: vec!["x".into(), "y".into()],
+            decode: Box::new(|o| {
+                let r = &o.rows[0];
+                Ok([
+                    r.text_required("b")?,
+                    r.text_required("a")?,
+                    r.text_required("ba")?,
+                ])
+            }),
+        };
+        let got = g.write(Durability::Process, write).await.unwrap();
+        assert_eq!(got, ["y", "x", "yx"]);
+        let missing = Write {
+            sql: Some("SELECT $2 AS b"),
+            args: vec!["x".into()],
+            decode: Box::new(|_| Ok(())),
+        };
+        assert!(g.write(Durability::Process, missing).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failing_statement_fails_alone_and_its_batch_mates_are_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, pool) = database(&dir).await;
+        let g = GroupCommit::start(&db, None).unwrap();
+        insert(&g, Durability::Disk, 1).await.unwrap();
+        let (tx, holding) = hold(&g).await;
+        let a = tokio::spawn(insert(&g, Durability::Disk, 2));
+        let dup = tokio::spawn(insert(&g, Durability::Disk, 1));
+        let c = tokio::spawn(insert(&g, Durability::Process, 3));
+        release(tx, holding).await;
+        assert_eq!(a.await.unwrap().unwrap(), 20);
+        assert_eq!(c.await.unwrap().unwrap(), 30);
+        let e = dup.await.unwrap().unwrap_err();
+        assert!(e.is_unique_violation(), "{e:?}");
+        assert_eq!(g.batches(), (1, 0));
+        assert_eq!(rows(&pool, "t").await, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_whose_commit_fails_is_rolled_back_and_run_job_by_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, pool) = database(&dir).await;
+        let g = GroupCommit::start(&db, None).unwrap();
+        let (tx, holding) = hold(&g).await;
+        let a = tokio::spawn(insert(&g, Durability::Disk, 1));
+        // Its parent never exists: the deferred check fails the COMMIT.
+        let orphan = tokio::spawn(insert_child(&g, 9));
+        let child = tokio::spawn(insert_child(&g, 1));
+        release(tx, holding).await;
+        assert_eq!(a.await.unwrap().unwrap(), 10);
+        assert_eq!(child.await.unwrap().unwrap(), 1);
+        assert!(orphan.await.unwrap().is_err());
         assert_eq!(g.batches(), (0, 1));
-        assert_eq!(rows(&pool).await, [1, 2, 3]);
+        assert_eq!(rows(&pool, "t").await, [1]);
+        assert_eq!(rows(&pool, "child").await, [1]);
     }
 
     #[tokio::test]
     async fn a_disk_write_is_answered_only_after_its_flush_and_others_go_on_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = writer_pool(&dir).await;
+        let (db, pool) = database(&dir).await;
         let (started_tx, mut started) = mpsc::unbounded_channel();
         let (outcome, outcome_rx) = std_mpsc::channel();
         let gate = Gate {
             started: started_tx,
             outcome: Mutex::new(outcome_rx),
         };
-        let g = GroupCommit::start(pool.clone(), Some(Arc::new(gate))).unwrap();
+        let g = GroupCommit::start(&db, Some(Arc::new(gate))).unwrap();
 
         let case = tokio::spawn(insert(&g, Durability::Disk, 1));
         started.recv().await.unwrap();
@@ -630,7 +644,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert!(!case.is_finished(), "answered before its flush ended");
-        assert_eq!(rows(&pool).await, [1, 2]);
+        assert_eq!(rows(&pool, "t").await, [1, 2]);
         outcome.send(Ok(())).unwrap();
         assert_eq!(case.await.unwrap().unwrap(), 10);
 
@@ -645,24 +659,22 @@ mod tests {
     #[tokio::test]
     async fn the_wal_flush_syncs_the_log_or_the_database_and_reports_a_missing_file() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = writer_pool(&dir).await;
-        let db = dir.path().join("g.db");
-        let g =
-            GroupCommit::start(pool.clone(), Some(Arc::new(WalFile { db: db.clone() }))).unwrap();
-        let (a, b, c) = tokio::join!(
+        let (db, pool) = database(&dir).await;
+        let g = GroupCommit::start(&db, Some(Arc::new(WalFile { db: db.clone() }))).unwrap();
+        let (a, b) = tokio::join!(
             insert(&g, Durability::Disk, 1),
             insert(&g, Durability::Process, 2),
-            insert(&g, Durability::Disk, 3)
         );
         a.unwrap();
         b.unwrap();
-        c.unwrap();
-        assert_eq!(rows(&pool).await, [1, 2, 3]);
-        assert!(WalFile { db: db.clone() }.flush().is_ok());
-        pool.close().await;
-        // The last connection closed: SQLite checkpointed and removed the log.
-        assert!(!dir.path().join("g.db-wal").exists());
+        assert_eq!(rows(&pool, "t").await, [1, 2]);
+        assert!(dir.path().join("g.db-wal").exists());
         assert!(WalFile { db }.flush().is_ok());
+        // No log beside the file (SQLite removes it when the last
+        // connection closes): the file itself is synced.
+        let alone = dir.path().join("alone.db");
+        File::create(&alone).unwrap();
+        assert!(WalFile { db: alone }.flush().is_ok());
         assert!(WalFile {
             db: dir.path().join("none.db")
         }
@@ -673,9 +685,15 @@ mod tests {
     #[tokio::test]
     async fn without_a_file_to_flush_a_disk_write_is_answered_at_its_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = writer_pool(&dir).await;
-        let g = GroupCommit::start(pool.clone(), None).unwrap();
+        let (db, pool) = database(&dir).await;
+        let g = GroupCommit::start(&db, None).unwrap();
         insert(&g, Durability::Disk, 1).await.unwrap();
-        assert_eq!(rows(&pool).await, [1]);
+        assert_eq!(rows(&pool, "t").await, [1]);
+    }
+
+    #[test]
+    fn a_database_that_cannot_be_opened_is_an_error_not_a_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(GroupCommit::start(&dir.path().join("missing.db"), None).is_err());
     }
 }
