@@ -6,9 +6,9 @@ mod common;
 
 use common::{spawn_app, Db, TestDb};
 use kanda::{
-    domain::{CaseRef, Phone},
+    domain::{CaseRef, Locale, Phone},
     engine::{Channel, NewCase, NewVisit},
-    store::{StoreError, Table},
+    store::{StoreError, Table, VolunteerRow},
 };
 
 fn case(key: &str, location_id: i64) -> NewCase {
@@ -101,6 +101,54 @@ async fn a_burst_of_writes_keeps_each_answer_to_its_caller(db: Db) {
         0,
         "no visit on an unknown case"
     );
+    app.stop().await;
+}
+
+both!(an_import_beside_the_service_writes_commits_and_loses_nothing);
+
+/// An import reads reference data, then writes, in one transaction; the
+/// service's writes commit meanwhile. On SQLite a transaction that read
+/// before another connection's commit can no longer write, and fails at
+/// once (`SQLITE_BUSY_SNAPSHOT`) unless it took the write lock first.
+async fn an_import_beside_the_service_writes_commits_and_loses_nothing(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    let store = app.state.store.clone();
+    let village = store.children(None).await.unwrap()[0].id;
+    let volunteers = store.count(Table::Volunteers).await.unwrap();
+    let cases = (0..200).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .create_case(&case(&format!("busy:{i}"), village))
+                .await
+        })
+    });
+    let cases: Vec<_> = cases.collect();
+    let imports = (0..10).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let row = VolunteerRow {
+                phone: Phone::from_trusted(format!("+2507881234{i:02}")),
+                name: format!("Volunteer {i}"),
+                locale: Locale::parse("en").unwrap(),
+                village_code: Some("S-HUY-TUM-01".into()),
+            };
+            store.import_volunteers(&[row]).await
+        })
+    });
+    let imports: Vec<_> = imports.collect();
+    for i in imports {
+        assert_eq!(i.await.unwrap().unwrap(), 1, "an import failed");
+    }
+    for c in cases {
+        c.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        store.count(Table::Volunteers).await.unwrap(),
+        volunteers + 10
+    );
+    assert_eq!(store.count(Table::Cases).await.unwrap(), 200);
     app.stop().await;
 }
 
