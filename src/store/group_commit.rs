@@ -293,11 +293,17 @@ fn writer(
 fn execute(conn: &Connection, sql: &str, args: &[Arg]) -> rusqlite::Result<Outcome> {
     let mut statement = conn.prepare_cached(sql)?;
     for i in 1..=statement.parameter_count() {
-        let arg = statement
+        let arg = match statement
             .parameter_name(i)
             .and_then(|name| name.strip_prefix('$')?.parse::<usize>().ok())
             .and_then(|k| args.get(k.checked_sub(1)?))
-            .ok_or(rusqlite::Error::InvalidParameterCount(i, args.len()))?;
+        {
+            Some(arg) => arg,
+            None => {
+                let name = statement.parameter_name(i).unwrap_or("?").to_string();
+                return Err(rusqlite::Error::InvalidParameterName(name));
+            }
+        };
         match arg {
             Arg::Int(v) => statement.raw_bind_parameter(i, v)?,
             Arg::Text(v) => statement.raw_bind_parameter(i, v.as_deref())?,
@@ -582,7 +588,8 @@ mod tests {
             args: vec!["x".into()],
             decode: Box::new(|_| Ok(())),
         };
-        assert!(g.write(Durability::Process, missing).await.is_err());
+        let e = g.write(Durability::Process, missing).await.unwrap_err();
+        assert!(e.to_string().contains("$2"), "{e}");
     }
 
     #[tokio::test]
