@@ -1,7 +1,10 @@
-//! Storage: one set of SQL for SQLite and PostgreSQL through sqlx's `Any`
-//! driver. Both accept `$1` placeholders, `ON CONFLICT` and `RETURNING`, so
-//! every query is written once; what must differ (schema key types, and
-//! connection set-up) lives in [`Dialect`] and `migrations/<dialect>/`.
+//! Storage: one set of SQL for SQLite and PostgreSQL. Both accept `$1`
+//! placeholders, `ON CONFLICT` and `RETURNING`, so every query is written
+//! once; what must differ (schema key types, and connection set-up) lives in
+//! [`Dialect`] and `migrations/<dialect>/`. Reads, migrations and imports go
+//! through sqlx's `Any` driver; the service's writes are [`write::Write`]s,
+//! run on SQLite by the group commit's writer thread (rusqlite, same SQLite
+//! library) and on PostgreSQL through sqlx.
 
 use std::{collections::HashMap, str::FromStr, sync::Arc, time::Duration};
 
