@@ -2,7 +2,7 @@
 //! placeholders, `ON CONFLICT` and `RETURNING`, so every query is written
 //! once; what must differ (schema key types, and connection set-up) lives in
 //! [`Dialect`] and `migrations/<dialect>/`. Reads, migrations and imports go
-//! through sqlx's `Any` driver; the service's writes are [`write::Write`]s,
+//! through sqlx's `Any` driver; the service's writes are `Write`s (`store/write.rs`),
 //! run on SQLite by the group commit's writer thread (rusqlite, same SQLite
 //! library) and on PostgreSQL through sqlx.
 
