@@ -2,9 +2,9 @@
 //! placeholders, `ON CONFLICT` and `RETURNING`, so every query is written
 //! once; what must differ (schema key types, and connection set-up) lives in
 //! [`Dialect`] and `migrations/<dialect>/`. Reads, migrations and imports go
-//! through sqlx's `Any` driver; the service's writes are `Write`s (`store/write.rs`),
-//! run on SQLite by the group commit's writer thread (rusqlite, same SQLite
-//! library) and on PostgreSQL through sqlx.
+//! through sqlx's `Any` driver; the service's writes (`store/write.rs`) run
+//! on SQLite on the group commit's writer thread (rusqlite, over the same
+//! SQLite library) and on PostgreSQL through sqlx.
 
 use std::{collections::HashMap, str::FromStr, sync::Arc, time::Duration};
 
