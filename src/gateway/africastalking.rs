@@ -35,12 +35,7 @@ impl UssdForm {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &[][..]),
             };
-            // Names are plain ASCII in practice: compared as they came
-            // unless escaped.
-            let name = match name.iter().any(|&b| b == b'%' || b == b'+') {
-                true => form_decode(name),
-                false => Cow::Borrowed(std::str::from_utf8(name).unwrap_or("")),
-            };
+            let name = form_decode(name);
             let field = match &*name {
                 "sessionId" => &mut form.session_id,
                 "phoneNumber" => &mut form.phone_number,
@@ -62,6 +57,8 @@ impl UssdForm {
 /// test holds the two to the same answers.
 fn form_decode(raw: &[u8]) -> Cow<'_, str> {
     if !raw.iter().any(|&b| b == b'%' || b == b'+') {
+        // Borrowed when it is UTF-8 already, as it nearly always is
+        // (`from_utf8` first: `from_utf8_lossy`'s check costs more).
         return match std::str::from_utf8(raw) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(raw),
