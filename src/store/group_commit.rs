@@ -26,6 +26,12 @@
 //! does inside COMMIT). The flush runs on its own thread, so the writer
 //! commits the next batch while the previous one's flush waits on the disk,
 //! and one flush serves every batch committed before it began.
+//!
+//! The writer also takes SQLite's checkpoints (copying the log back into
+//! the database file), at the same size SQLite would, but after it has
+//! answered the batch that filled the log: SQLite's own automatic
+//! checkpoint runs inside that batch's COMMIT, and its callers waited for
+//! it (5 to 10 ms under load, see BENCHMARKS.md).
 
 use std::{
     fs::File,
@@ -187,7 +193,34 @@ fn open(db: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);
+    // SAFETY: the handle is this open connection's; the hook keeps no
+    // pointer (its argument is null) and only sets a thread-local.
+    unsafe {
+        rusqlite::ffi::sqlite3_wal_hook(conn.handle(), Some(wal_hook), std::ptr::null_mut());
+    }
     Ok(conn)
+}
+
+/// Log frames past which the writer checkpoints, as SQLite's own automatic
+/// checkpoint does (its default, `wal_autocheckpoint = 1000`).
+const CHECKPOINT_FRAMES: i32 = 1000;
+
+thread_local! {
+    /// Frames in the log after the writer's last commit on this thread.
+    static WAL_FRAMES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// Called by SQLite after each commit on the writer's connection, in place
+/// of its automatic checkpoint: notes the log's size, so that the writer
+/// checkpoints after it has answered the batch, not inside its COMMIT.
+extern "C" fn wal_hook(
+    _arg: *mut std::ffi::c_void,
+    _db: *mut rusqlite::ffi::sqlite3,
+    _name: *const std::ffi::c_char,
+    frames: std::ffi::c_int,
+) -> std::ffi::c_int {
+    WAL_FRAMES.with(|f| f.set(frames));
+    rusqlite::ffi::SQLITE_OK
 }
 
 impl GroupCommit {
@@ -283,6 +316,12 @@ fn writer(
                 for d in jobs {
                     d.finish(Err("the database flush thread has stopped".into()));
                 }
+            }
+        }
+        if WAL_FRAMES.with(|f| f.get()) >= CHECKPOINT_FRAMES {
+            WAL_FRAMES.with(|f| f.set(0));
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::debug!(error = %e, "checkpoint failed");
             }
         }
     }
@@ -696,6 +735,37 @@ mod tests {
         let g = GroupCommit::start(&db, None).unwrap();
         insert(&g, Durability::Disk, 1).await.unwrap();
         assert_eq!(rows(&pool, "t").await, [1]);
+    }
+
+    #[tokio::test]
+    async fn the_writer_checkpoints_so_the_log_stops_growing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, pool) = database(&dir).await;
+        pool.execute("CREATE TABLE big (v TEXT)").await.unwrap();
+        let g = GroupCommit::start(&db, None).unwrap();
+        // Each commit adds at least one full page to the log: without a
+        // checkpoint it would hold 3,000 frames and more.
+        for _ in 0..3 * CHECKPOINT_FRAMES {
+            let write = Write {
+                sql: Some("INSERT INTO big (v) VALUES ($1)"),
+                args: vec!["x".repeat(4096).into()],
+                decode: Box::new(|_| Ok(())),
+            };
+            g.write(Durability::Process, write).await.unwrap();
+        }
+        let frame = 4096 + 24;
+        let log = std::fs::metadata(dir.path().join("g.db-wal"))
+            .unwrap()
+            .len();
+        assert!(
+            log < 2 * CHECKPOINT_FRAMES as u64 * frame,
+            "the log grew to {log} bytes"
+        );
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM big")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 3 * i64::from(CHECKPOINT_FRAMES));
     }
 
     #[test]
