@@ -219,7 +219,7 @@ extern "C" fn wal_hook(
     _name: *const std::ffi::c_char,
     frames: std::ffi::c_int,
 ) -> std::ffi::c_int {
-    WAL_FRAMES.with(|f| f.set(frames));
+    WAL_FRAMES.set(frames);
     rusqlite::ffi::SQLITE_OK
 }
 
@@ -318,8 +318,8 @@ fn writer(
                 }
             }
         }
-        if WAL_FRAMES.with(|f| f.get()) >= CHECKPOINT_FRAMES {
-            WAL_FRAMES.with(|f| f.set(0));
+        if WAL_FRAMES.get() >= CHECKPOINT_FRAMES {
+            WAL_FRAMES.set(0);
             // Readers in the log's last frames hold it back: the next
             // commit asks again. An error (the disk) is worth a warning:
             // the log grows until a checkpoint gets through.
