@@ -128,6 +128,9 @@ impl Common {
             country: Country::parse(&self.country)?,
             gateway_token: self.gateway_token.clone().filter(|t| !t.is_empty()),
             session_ttl: self.session_ttl,
+            sms_session_ttl: std::time::Duration::from_secs(1800),
+            public_url: None,
+            twilio_auth_token: None,
         })
     }
 }

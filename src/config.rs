@@ -16,6 +16,12 @@ pub struct Config {
     pub gateway_token: Option<String>,
     /// Sessions started longer ago than this are purged.
     pub session_ttl: Duration,
+    /// An SMS conversation idle longer than this has timed out.
+    pub sms_session_ttl: Duration,
+    /// The public base URL gateways call (Twilio signs requests with it).
+    pub public_url: Option<String>,
+    /// Twilio's auth token: inbound Twilio webhooks are refused without it.
+    pub twilio_auth_token: Option<String>,
 }
 
 impl Config {
@@ -29,6 +35,9 @@ impl Config {
             country: Country::parse("RW").expect("RW is a country"),
             gateway_token: None,
             session_ttl: Duration::from_secs(600),
+            sms_session_ttl: Duration::from_secs(1800),
+            public_url: None,
+            twilio_auth_token: None,
         }
     }
 }

@@ -159,6 +159,12 @@ fn damm(digits: impl Iterator<Item = u8>) -> u8 {
     digits.fold(0, |interim, d| DAMM[interim as usize][d as usize])
 }
 
+/// 128 random bits as 32 hex digits: an identifier no one can guess.
+pub fn random_token() -> String {
+    use rand::Rng;
+    format!("{:032x}", rand::thread_rng().gen::<u128>())
+}
+
 impl CaseRef {
     pub const BODY_DIGITS: usize = 7;
     pub const LEN: usize = Self::BODY_DIGITS + 1;

@@ -19,8 +19,8 @@ use fluent_bundle::{FluentArgs, FluentValue};
 use crate::{
     domain::{CaseRef, Locale, Phone},
     flows::{
-        Action, Entry, FlowSet, InputCheck, Kind, ListSource, StateIdx, KEY_BACK, KEY_HOME,
-        KEY_MORE,
+        Action, Entry, FlowSet, Form, InputCheck, Kind, ListSource, MenuOption, StateIdx, Var,
+        KEY_BACK, KEY_HOME, KEY_MORE,
     },
     gsm::{Units, UssdBudget},
     texts::Texts,
@@ -126,6 +126,9 @@ pub type BackendResult<T> = Result<T, anyhow::Error>;
 #[allow(async_fn_in_trait)]
 pub trait Backend {
     async fn places(&self, parent: Option<i64>) -> BackendResult<Vec<Place>>;
+    /// The place with this code (compared without case) at this depth
+    /// (1 province ... 4 village).
+    async fn place_by_code(&self, code: &str, level: usize) -> BackendResult<Option<Place>>;
     async fn recent_reports(
         &self,
         volunteer_id: i64,
@@ -153,6 +156,20 @@ enum Value<'e> {
     Text(Cow<'e, str>),
     /// A message id, rendered in the session's language when shown.
     Msg(&'e str),
+}
+
+/// What a one-message form came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormReply {
+    /// Submitted: the closing text (e.g. the case number).
+    Done(Screen),
+    /// A field did not read: which, why, and the form's layout.
+    Refused(String),
+}
+
+struct FormRefusal {
+    field: StateIdx,
+    reason: Refusal,
 }
 
 #[derive(Clone, Debug)]
@@ -237,6 +254,7 @@ struct ScreenCache {
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 struct ScreenKey {
     state: usize,
+    sms: bool,
     page: usize,
     at_root: bool,
     visible: u64,
@@ -282,13 +300,40 @@ impl Engine {
         &self.flows
     }
 
-    /// The screen after `inputs` (empty on the first hop).
+    /// The screen after `inputs` (empty on the first hop), from the start
+    /// of the session's entry flow.
     pub async fn run<'e, B: Backend>(
         &'e self,
         session: &'e Session,
         inputs: &[&str],
         backend: &B,
     ) -> Result<Screen, EngineError> {
+        let start = self.flows.start(session.entry());
+        self.run_from(session, start, inputs, backend).await
+    }
+
+    /// The screen after `inputs`, from the state `start` (an SMS keyword
+    /// starts a conversation inside a flow).
+    pub async fn run_from<'e, B: Backend>(
+        &'e self,
+        session: &'e Session,
+        start: StateIdx,
+        inputs: &[&str],
+        backend: &B,
+    ) -> Result<Screen, EngineError> {
+        let mut run = self.new_run(session);
+        self.enter(&mut run, start, false, backend).await?;
+        for (i, input) in inputs.iter().enumerate() {
+            if run.ended.is_some() {
+                break;
+            }
+            let live = i + 1 == inputs.len();
+            self.answer(&mut run, input.trim(), live, backend).await?;
+        }
+        self.render(&run, backend).await
+    }
+
+    fn new_run<'e>(&'e self, session: &'e Session) -> Run<'e> {
         let mut run = Run {
             session,
             locale: session.locale.clone(),
@@ -306,16 +351,7 @@ impl Engine {
                     .insert("own_village_name".into(), Value::Text(name.into()));
             }
         }
-        let start = self.flows.start(session.entry());
-        self.enter(&mut run, start, false, backend).await?;
-        for (i, input) in inputs.iter().enumerate() {
-            if run.ended.is_some() {
-                break;
-            }
-            let live = i + 1 == inputs.len();
-            self.answer(&mut run, input.trim(), live, backend).await?;
-        }
-        self.render(&run, backend).await
+        run
     }
 
     /// Moves to `target`, running actions on the way (their lasting effects
@@ -515,16 +551,7 @@ impl Engine {
                     Err(r) => return Ok(Err(r)),
                 };
                 let option = visible[k - 1];
-                if let (Some(var), Some(value)) = (var, &option.value) {
-                    run.vars
-                        .insert(var.as_str().into(), Value::Text(value.into()));
-                    run.vars
-                        .insert(var.label().into(), Value::Msg(&option.label));
-                }
-                for (k, template) in &option.set {
-                    let v = self.fill(run, template);
-                    run.vars.insert(k.into(), Value::Text(v.into()));
-                }
+                self.choose(run, var.as_ref(), option);
                 let target = option.next.or(*next).ok_or_else(|| {
                     EngineError::Flow(format!("{}: option without next", state.name))
                 })?;
@@ -536,19 +563,8 @@ impl Engine {
                 keys,
                 next,
             } => {
-                if let Some(key) = keys.iter().find(|k| k.key == input) {
-                    run.vars
-                        .insert(var.as_str().into(), Value::Text((&key.value).into()));
-                    run.vars.insert(var.label().into(), Value::Msg(&key.label));
-                } else {
-                    let value = match self.check(check, input, backend).await? {
-                        Ok(v) => v,
-                        Err(r) => return Ok(Err(r)),
-                    };
-                    run.vars
-                        .insert(var.label().into(), Value::Text(value.clone().into()));
-                    run.vars
-                        .insert(var.as_str().into(), Value::Text(value.into()));
+                if let Err(r) = self.type_in(run, var, check, keys, input, backend).await? {
+                    return Ok(Err(r));
                 }
                 self.enter(run, *next, live, backend).await?;
             }
@@ -599,6 +615,199 @@ impl Engine {
     }
 
     /// `98`: the next page of the list on top, when there is one.
+    /// Sets what choosing `option` of a menu sets.
+    fn choose<'e>(&'e self, run: &mut Run<'e>, var: Option<&'e Var>, option: &'e MenuOption) {
+        if let (Some(var), Some(value)) = (var, &option.value) {
+            run.vars
+                .insert(var.as_str().into(), Value::Text(value.into()));
+            run.vars
+                .insert(var.label().into(), Value::Msg(&option.label));
+        }
+        for (k, template) in &option.set {
+            let v = self.fill(run, template);
+            run.vars.insert(k.into(), Value::Text(v.into()));
+        }
+    }
+
+    /// Sets an input's variable from a key or a checked answer.
+    async fn type_in<'e, B: Backend>(
+        &'e self,
+        run: &mut Run<'e>,
+        var: &'e Var,
+        check: &InputCheck,
+        keys: &'e [crate::flows::Key],
+        input: &str,
+        backend: &B,
+    ) -> Result<Result<(), Refusal>, EngineError> {
+        if let Some(key) = keys.iter().find(|k| k.key == input) {
+            run.vars
+                .insert(var.as_str().into(), Value::Text((&key.value).into()));
+            run.vars.insert(var.label().into(), Value::Msg(&key.label));
+            return Ok(Ok(()));
+        }
+        let value = match self.check(check, input, backend).await? {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        run.vars
+            .insert(var.label().into(), Value::Text(value.clone().into()));
+        run.vars
+            .insert(var.as_str().into(), Value::Text(value.into()));
+        Ok(Ok(()))
+    }
+
+    /// Answers every field of a one-message form from `text` (what follows
+    /// the keyword), then continues at the form's `submit` state with its
+    /// effects live. A field that does not read is refused with the
+    /// field's name, the reason and the form's layout, in the session's
+    /// language; nothing is saved then.
+    pub async fn submit_form<'e, B: Backend>(
+        &'e self,
+        session: &'e Session,
+        form: &'e Form,
+        text: &str,
+        backend: &B,
+    ) -> Result<FormReply, EngineError> {
+        let mut run = self.new_run(session);
+        let words = crate::keywords::words(text);
+        let mut next = 0;
+        for field in &form.fields {
+            let state = self.flows.state(field.state);
+            let word = words.get(next);
+            let refused = |reason: Refusal| FormRefusal {
+                field: field.state,
+                reason,
+            };
+            let outcome: Result<(), FormRefusal> = match &state.kind {
+                Kind::Input {
+                    var, check, keys, ..
+                } if matches!(check, InputCheck::Name | InputCheck::Text { .. }) => {
+                    // Free text takes the rest of the message, as typed.
+                    next = words.len();
+                    match word.map(|w| text[w.start..].trim()) {
+                        None if field.optional => Ok(()),
+                        None => Err(refused(Refusal::new("sms-form-missing"))),
+                        Some(rest) => self
+                            .type_in(&mut run, var, check, keys, rest, backend)
+                            .await?
+                            .map_err(refused),
+                    }
+                }
+                _ if word.is_none() && field.optional => {
+                    self.form_default(&mut run, state).map_err(refused)
+                }
+                _ if word.is_none() => Err(refused(Refusal::new("sms-form-missing"))),
+                Kind::Input {
+                    var, check, keys, ..
+                } => {
+                    next += 1;
+                    let w = word.map_or("", |w| w.text);
+                    self.type_in(&mut run, var, check, keys, w, backend)
+                        .await?
+                        .map_err(refused)
+                }
+                Kind::Menu {
+                    var: Some(var),
+                    options,
+                    ..
+                } => {
+                    let w = word.map_or("", |w| w.text);
+                    let folded = crate::keywords::fold(w);
+                    let by_number = w
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|k| (1..=options.len()).contains(k) && !w.starts_with('0'))
+                        .map(|k| &options[k - 1]);
+                    let by_code = || {
+                        options.iter().find(|o| {
+                            o.value.as_deref().map(crate::keywords::fold).as_ref() == Some(&folded)
+                                || o.codes.iter().any(|c| crate::keywords::fold(c) == folded)
+                        })
+                    };
+                    match by_number.or_else(by_code) {
+                        Some(option) => {
+                            next += 1;
+                            self.choose(&mut run, Some(var), option);
+                            Ok(())
+                        }
+                        None => Err(refused(
+                            Refusal::new("error-choice").with("max", options.len().to_string()),
+                        )),
+                    }
+                }
+                Kind::Location { var, titles, .. } => {
+                    let w = word.map_or("", |w| w.text);
+                    match backend.place_by_code(w, titles.len()).await? {
+                        Some(place) => {
+                            next += 1;
+                            run.vars
+                                .insert(var.as_str().into(), Value::Text(place.id.to_string().into()));
+                            run.vars
+                                .insert(var.place_name().into(), Value::Text(place.name.into()));
+                            Ok(())
+                        }
+                        // An optional place may be left out: a word that is
+                        // no code (no digit, no dash) is the next field's.
+                        None if field.optional
+                            && !w.chars().any(|c| c.is_ascii_digit() || c == '-') =>
+                        {
+                            self.form_default(&mut run, state).map_err(refused)
+                        }
+                        None => Err(refused(Refusal::new("sms-form-place").with("code", w))),
+                    }
+                }
+                _ => {
+                    return Err(EngineError::Flow(format!(
+                        "{}: a form field that takes no answer",
+                        state.name
+                    )))
+                }
+            };
+            if let Err(FormRefusal { field, reason }) = outcome {
+                return Ok(FormReply::Refused(self.form_refusal(&run, form, field, &reason)));
+            }
+        }
+        if let Some(extra) = words.get(next) {
+            let last = form.fields.last().map_or(form.submit, |f| f.state);
+            let reason = Refusal::new("sms-form-extra").with("extra", text[extra.start..].trim());
+            return Ok(FormReply::Refused(self.form_refusal(&run, form, last, &reason)));
+        }
+        self.enter(&mut run, form.submit, true, backend).await?;
+        if run.ended.is_none() {
+            return Err(EngineError::Flow(format!(
+                "form submitted at `{}` shows a screen instead of ending",
+                self.flows.state(form.submit).name
+            )));
+        }
+        Ok(FormReply::Done(self.render(&run, backend).await?))
+    }
+
+    /// What a form field left out stands for: a place, the volunteer's own
+    /// village; anything else, nothing.
+    fn form_default<'e>(&'e self, run: &mut Run<'e>, state: &'e crate::flows::State) -> Result<(), Refusal> {
+        let Kind::Location { var, .. } = &state.kind else {
+            return Ok(());
+        };
+        match (run.vars.get("own_village").cloned(), run.vars.get("own_village_name").cloned()) {
+            (Some(id), Some(name)) => {
+                run.vars.insert(var.as_str().into(), id);
+                run.vars.insert(var.place_name().into(), name);
+                Ok(())
+            }
+            _ => Err(Refusal::new("sms-form-place-needed")),
+        }
+    }
+
+    fn form_refusal(&self, run: &Run<'_>, form: &Form, field: StateIdx, reason: &Refusal) -> String {
+        let field = format!("sms-field-{}", self.flows.state(field).name);
+        let args = [
+            ("field", self.text(run, &field, &[])),
+            ("reason", self.text(run, reason.id, &reason.args)),
+            ("usage", self.text(run, &form.usage, &[])),
+        ];
+        self.text(run, "sms-form-refused", &args)
+    }
+
     async fn more<B: Backend>(
         &self,
         run: &mut Run<'_>,
@@ -621,7 +830,7 @@ impl Engine {
         }
     }
 
-    fn option_visible(&self, run: &Run<'_>, o: &crate::flows::MenuOption) -> bool {
+    fn option_visible(&self, run: &Run<'_>, o: &MenuOption) -> bool {
         o.requires.as_ref().is_none_or(
             |r| matches!(run.vars.get(r.as_str()), Some(Value::Text(t)) if !t.is_empty()),
         )
@@ -731,6 +940,19 @@ impl Engine {
     /// it reads (labels rendered in that language) and `extra`. Only what
     /// the message reads is built: this runs for every line of every screen.
     fn text(&self, run: &Run<'_>, id: &str, extra: &[(&'static str, String)]) -> String {
+        // A text may have an SMS wording of its own (`<id>-sms`): "dial
+        // again" means nothing in a message.
+        let sms_id;
+        let id = match run.session.channel {
+            Channel::Sms => {
+                sms_id = [id, "-sms"].concat();
+                match self.texts.message(&run.locale, &sms_id) {
+                    Some(_) => sms_id.as_str(),
+                    None => id,
+                }
+            }
+            Channel::Ussd => id,
+        };
         let mut args = FluentArgs::new();
         let value = |v: &Value| -> String {
             match v {
@@ -826,6 +1048,7 @@ impl Engine {
         }
         let key = ScreenKey {
             state: frame.state.0,
+            sms: run.session.channel == Channel::Sms,
             page: frame.page,
             at_root: run.stack.len() == 1,
             visible,

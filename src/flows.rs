@@ -36,6 +36,9 @@ pub struct MenuOption {
     pub set: Vec<(String, String)>,
     /// Shown only when this variable is set and not empty.
     pub requires: Option<String>,
+    /// Words that choose this option in a one-message SMS form (besides
+    /// its number and its value), compared folded (`Y`, `OUI`).
+    pub codes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -223,12 +226,62 @@ impl State {
     }
 }
 
+/// What an SMS keyword does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmsTarget {
+    /// Starts a guided conversation at `start`; with `form`, the words
+    /// after the keyword may instead answer every field in one message,
+    /// and the form then continues at `submit`.
+    Conversation {
+        start: StateIdx,
+        form: Option<Form>,
+    },
+    /// The HELP reply.
+    Help,
+    /// Shows or sets the language.
+    Language,
+    /// The sender's recent reports.
+    Status,
+}
+
+/// A one-message form: the states whose answers it carries, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Form {
+    pub fields: Vec<FormField>,
+    /// Where the form continues once every field is read (an action).
+    pub submit: StateIdx,
+    /// The message showing the form's layout, e.g. `REPORT age sex ...`.
+    pub usage: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormField {
+    pub state: StateIdx,
+    pub optional: bool,
+}
+
+/// A keyword declaration of a flow (`[[sms]]`).
+#[derive(Clone, Debug)]
+pub struct SmsEntry {
+    pub flow: FlowId,
+    /// Who may use it: a flow with `entry = "public"` serves members of the
+    /// public; any other serves registered volunteers; HELP and the language
+    /// serve everyone.
+    pub audience: Option<Entry>,
+    /// Language code, then its words.
+    pub words: Vec<(String, Vec<String>)>,
+    pub target: SmsTarget,
+    pub file: String,
+    pub line: usize,
+}
+
 #[derive(Debug)]
 pub struct FlowSet {
     pub states: Vec<State>,
     pub volunteer_start: StateIdx,
     pub public_start: StateIdx,
     starts: BTreeMap<FlowId, StateIdx>,
+    pub sms: Vec<SmsEntry>,
 }
 
 impl FlowSet {
@@ -245,6 +298,22 @@ impl FlowSet {
 
     pub fn flow_start(&self, flow: &FlowId) -> Option<StateIdx> {
         self.starts.get(flow).copied()
+    }
+
+    /// A state's stable name, `flow.state` (stored by conversations that
+    /// outlive a process).
+    pub fn state_key(&self, i: StateIdx) -> String {
+        let s = self.state(i);
+        [s.flow.as_str(), ".", &s.name].concat()
+    }
+
+    /// The state named by [`FlowSet::state_key`], if the flows still have it.
+    pub fn state_by_key(&self, key: &str) -> Option<StateIdx> {
+        let (flow, name) = key.split_once('.')?;
+        self.states
+            .iter()
+            .position(|s| s.flow.as_str() == flow && s.name == name)
+            .map(StateIdx)
     }
 
     /// Loads and checks every flow. A set with any error is not returned.
@@ -375,6 +444,21 @@ impl FlowSet {
             }
         }
 
+        let mut sms = Vec::new();
+        for (file, id, raw) in &parsed {
+            let audience = match raw.entry.as_ref().map(|e| e.get_ref().as_str()) {
+                Some("public") => Entry::Public,
+                _ => Entry::Volunteer,
+            };
+            for r in &raw.sms {
+                if let Some(entry) =
+                    build_sms(file, id, audience, r, &index, &starts, &states, &mut problems)
+                {
+                    sms.push(entry);
+                }
+            }
+        }
+
         let no_entry = |what: &str| Problem {
             file: "flows".into(),
             line: 1,
@@ -398,10 +482,44 @@ impl FlowSet {
             volunteer_start: volunteer_start.expect("checked above"),
             public_start: public_start.expect("checked above"),
             starts,
+            sms,
         };
         set.check_graph(&mut problems);
+        set.check_forms(&mut problems);
         let ok = !problems.iter().any(|p| !p.warning);
         (ok.then_some(set), problems)
+    }
+
+    /// A form's `submit` action reads only what the form's fields set.
+    fn check_forms(&self, problems: &mut Vec<Problem>) {
+        for entry in &self.sms {
+            let SmsTarget::Conversation {
+                form: Some(form), ..
+            } = &entry.target
+            else {
+                continue;
+            };
+            let set: BTreeSet<String> = form
+                .fields
+                .iter()
+                .flat_map(|f| self.state(f.state).sets())
+                .collect();
+            if let Kind::Action { action, .. } = &self.state(form.submit).kind {
+                for need in action.needs() {
+                    if !set.contains(*need) {
+                        problems.push(Problem {
+                            file: entry.file.clone(),
+                            line: entry.line,
+                            message: format!(
+                                "sms form: `{}` needs `{need}`, which no field of the form sets",
+                                self.state(form.submit).name
+                            ),
+                            warning: false,
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// Unreachable states, and actions whose variables no earlier state sets.
@@ -556,6 +674,7 @@ fn build_state(
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                     requires: o.requires.clone(),
+                    codes: o.codes.clone().unwrap_or_default(),
                 })
                 .collect();
             let next = raw.next.as_ref().and_then(|n| resolve(n, problems));
@@ -740,6 +859,186 @@ fn build_state(
     })
 }
 
+/// Checks one `[[sms]]` declaration: its words, its target, its form.
+#[allow(clippy::too_many_arguments)]
+fn build_sms(
+    file: &SourceFile,
+    flow: &FlowId,
+    audience: Entry,
+    raw: &RawSms,
+    index: &BTreeMap<(FlowId, String), StateIdx>,
+    starts: &BTreeMap<FlowId, StateIdx>,
+    states: &[Option<State>],
+    problems: &mut Vec<Problem>,
+) -> Option<SmsEntry> {
+    let before = problems.len();
+    let line = file.line_of(raw.words.span().start);
+    let err = |problems: &mut Vec<Problem>, at: usize, m: String| {
+        problems.push(Problem::error(file, at, format!("sms keyword: {m}")))
+    };
+    let mut words = Vec::new();
+    for (lang, list) in raw.words.get_ref() {
+        if crate::domain::Locale::parse(lang).is_err() {
+            err(problems, line, format!("`{lang}` is not a language code"));
+        }
+        if list.is_empty() {
+            err(problems, line, format!("`{lang}` lists no word"));
+        }
+        for w in list {
+            let folded = crate::keywords::fold(w);
+            if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
+                err(
+                    problems,
+                    line,
+                    format!("`{w}` must be one word of letters or digits"),
+                );
+            }
+        }
+        words.push((lang.clone(), list.clone()));
+    }
+    if words.is_empty() {
+        err(problems, line, "`words` lists no language".into());
+    }
+    let state_named = |name: &Spanned<String>, problems: &mut Vec<Problem>| {
+        let found = index.get(&(flow.clone(), name.get_ref().clone())).copied();
+        if found.is_none() {
+            err(
+                problems,
+                file.line_of(name.span().start),
+                format!("unknown state `{}`", name.get_ref()),
+            );
+        }
+        found
+    };
+    let (target, audience) = match raw.command.as_ref().map(|c| (c, c.get_ref().as_str())) {
+        Some((_, "help")) => (SmsTarget::Help, None),
+        Some((_, "language")) => (SmsTarget::Language, None),
+        Some((_, "status")) => (SmsTarget::Status, Some(Entry::Volunteer)),
+        Some((c, other)) => {
+            err(
+                problems,
+                file.line_of(c.span().start),
+                format!("unknown command `{other}`: use help, language or status"),
+            );
+            return None;
+        }
+        None => {
+            let start = match &raw.start {
+                Some(s) => state_named(s, problems)?,
+                None => *starts.get(flow)?,
+            };
+            let form = match &raw.form {
+                None => None,
+                Some(fields) => Some(build_form(
+                    file,
+                    flow,
+                    raw,
+                    fields,
+                    index,
+                    states,
+                    &state_named,
+                    problems,
+                )?),
+            };
+            (SmsTarget::Conversation { start, form }, Some(audience))
+        }
+    };
+    if raw.command.is_some() && (raw.start.is_some() || raw.form.is_some()) {
+        err(
+            problems,
+            line,
+            "a `command` takes no `start` or `form`".into(),
+        );
+    }
+    (problems.len() == before).then(|| SmsEntry {
+        flow: flow.clone(),
+        audience,
+        words,
+        target,
+        file: file.path.clone(),
+        line,
+    })
+}
+
+/// A form's fields are states of its flow that take one answer (a menu with
+/// a variable, an input, a location); a free-text field (name, text) takes
+/// the rest of the message, so only the last may be one; optional fields
+/// come after the required ones.
+#[allow(clippy::too_many_arguments)]
+fn build_form(
+    file: &SourceFile,
+    flow: &FlowId,
+    raw: &RawSms,
+    fields: &Spanned<Vec<String>>,
+    index: &BTreeMap<(FlowId, String), StateIdx>,
+    states: &[Option<State>],
+    state_named: &dyn Fn(&Spanned<String>, &mut Vec<Problem>) -> Option<StateIdx>,
+    problems: &mut Vec<Problem>,
+) -> Option<Form> {
+    let at = file.line_of(fields.span().start);
+    let err = |problems: &mut Vec<Problem>, m: String| {
+        problems.push(Problem::error(file, at, format!("sms form: {m}")))
+    };
+    let before = problems.len();
+    let mut out = Vec::new();
+    let n = fields.get_ref().len();
+    for (i, f) in fields.get_ref().iter().enumerate() {
+        let (name, optional) = match f.strip_suffix('?') {
+            Some(n) => (n, true),
+            None => (f.as_str(), false),
+        };
+        let Some(idx) = index.get(&(flow.clone(), name.to_string())).copied() else {
+            err(problems, format!("unknown state `{name}`"));
+            continue;
+        };
+        if out.iter().any(|o: &FormField| o.optional) && !optional {
+            err(
+                problems,
+                format!("`{name}` is required but follows an optional field"),
+            );
+        }
+        match states.get(idx.0).and_then(Option::as_ref).map(|s| &s.kind) {
+            Some(Kind::Menu { var: Some(_), .. }) | Some(Kind::Location { .. }) => {}
+            Some(Kind::Input { check, .. }) => {
+                let rest = matches!(check, InputCheck::Name | InputCheck::Text { .. });
+                if rest && i + 1 != n {
+                    err(
+                        problems,
+                        format!("`{name}` takes the rest of the message, so it must come last"),
+                    );
+                }
+            }
+            Some(_) => err(
+                problems,
+                format!("`{name}` takes no answer: use a menu with a `var`, an input or a location"),
+            ),
+            None => {}
+        }
+        out.push(FormField {
+            state: idx,
+            optional,
+        });
+    }
+    let submit = match &raw.submit {
+        Some(s) => state_named(s, problems),
+        None => {
+            err(problems, "a form needs `submit`, the state it continues at".into());
+            None
+        }
+    };
+    if raw.usage.is_none() {
+        err(problems, "a form needs `usage`, the message showing its layout".into());
+    }
+    if problems.len() > before {
+        return None;
+    }
+    Some(Form {
+        fields: out,
+        submit: submit?,
+        usage: raw.usage.clone()?,
+    })
+}
+
 fn valid_var(v: &str) -> bool {
     !v.is_empty()
         && v.chars()
@@ -757,6 +1056,20 @@ struct RawFlow {
     #[allow(dead_code)]
     description: Option<String>,
     states: BTreeMap<String, RawState>,
+    #[serde(default)]
+    sms: Vec<RawSms>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSms {
+    words: Spanned<BTreeMap<String, Vec<String>>>,
+    /// `help`, `language` or `status`; without it the keyword starts a conversation.
+    command: Option<Spanned<String>>,
+    start: Option<Spanned<String>>,
+    form: Option<Spanned<Vec<String>>>,
+    submit: Option<Spanned<String>>,
+    usage: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -788,6 +1101,7 @@ struct RawOption {
     next: Option<Spanned<String>>,
     set: Option<BTreeMap<String, String>>,
     requires: Option<String>,
+    codes: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]

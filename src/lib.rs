@@ -12,7 +12,9 @@ pub mod flows;
 pub mod gateway;
 pub mod gsm;
 pub mod import;
+pub mod keywords;
 pub mod router;
+pub mod sms;
 pub mod source;
 pub mod store;
 pub mod texts;
@@ -44,6 +46,7 @@ pub struct Inner {
     pub engine: Engine,
     pub sessions: ussd::SnapshotCache,
     pub phones: domain::PhoneReader,
+    pub grammar: sms::Grammar,
 }
 
 impl Deref for AppState {
@@ -114,6 +117,7 @@ impl AppState {
             );
         }
         let store = Store::connect(&config.database_url, clock).await?;
+        let grammar = sms::Grammar::new(&flows);
         let engine = Engine::new(Arc::new(flows), Arc::new(texts), UssdBudget::default());
         Ok(AppState(Arc::new(Inner {
             phones: domain::PhoneReader::new(config.country),
@@ -121,6 +125,7 @@ impl AppState {
 
             store,
             engine,
+            grammar,
             sessions: Default::default(),
         })))
     }
@@ -134,9 +139,11 @@ pub async fn launch(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(ussd::purge_loop(state.clone()));
+    let purge_sms = tokio::spawn(sms::purge_loop(state.clone()));
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     purge.abort();
+    purge_sms.abort();
     result
 }

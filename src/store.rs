@@ -14,7 +14,10 @@ use sqlx::{
 };
 
 mod group_commit;
+mod sms;
 mod write;
+
+pub use sms::{ConversationRow, Sender};
 
 pub use group_commit::Durability;
 use group_commit::{Flush, GroupCommit, WalFile};
@@ -418,6 +421,23 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    pub async fn place_by_code(&self, code: &str, level: i64) -> Result<Option<Place>> {
+        let row = sqlx::query(
+            "SELECT id, name FROM locations WHERE UPPER(code) = UPPER($1) AND level = $2",
+        )
+        .bind(code)
+        .bind(level)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Place {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn count(&self, table: Table) -> Result<i64> {
@@ -832,6 +852,9 @@ impl Table {
 impl Backend for Store {
     async fn places(&self, parent: Option<i64>) -> BackendResult<Vec<Place>> {
         Ok(self.children(parent).await?)
+    }
+    async fn place_by_code(&self, code: &str, level: usize) -> BackendResult<Option<Place>> {
+        Ok(Store::place_by_code(self, code, level as i64).await?)
     }
     async fn recent_reports(
         &self,

@@ -1,0 +1,408 @@
+//! The SMS service, gateway-neutral: an inbound message in, the reply's
+//! text out. Keywords (declared by the flows, see [`crate::keywords`]) run
+//! commands, one-message forms, or start a guided conversation that asks
+//! the flow's questions one message at a time; any other message answers
+//! the conversation under way.
+//!
+//! Every effect is idempotent by the message (a form's case) or by the
+//! conversation (a guided report's case), and the reply is recorded per
+//! message: a message delivered twice has its effects once, and the second
+//! delivery gets the first reply.
+
+use std::time::Duration;
+
+use crate::{
+    domain::{Locale, Phone},
+    engine::{Channel, FormReply, Session, VolunteerSnapshot},
+    flows::{Entry, FlowSet, SmsTarget},
+    keywords::{self, Keywords},
+    store::{ConversationRow, Sender},
+    AppState,
+};
+
+/// One inbound SMS, as any gateway delivers it.
+#[derive(Clone, Debug)]
+pub struct InboundSms {
+    /// The gateway (`twilio`, `africastalking`): with `message_id`, what
+    /// makes a delivery the same message.
+    pub provider: &'static str,
+    pub message_id: String,
+    pub from: Phone,
+    pub body: String,
+}
+
+/// The keywords of every flow, each pointing at its `[[sms]]` entry.
+#[derive(Debug, Default)]
+pub struct Grammar {
+    keywords: Keywords<usize>,
+}
+
+impl Grammar {
+    pub fn new(flows: &FlowSet) -> Self {
+        let mut keywords = Keywords::default();
+        for (i, entry) in flows.sms.iter().enumerate() {
+            for (lang, words) in &entry.words {
+                for w in words {
+                    keywords.add(w, lang, i);
+                }
+            }
+        }
+        Grammar { keywords }
+    }
+
+    /// The entry a word names for this audience, and the keyword's
+    /// language; `Err(true)` when it names entries only others may use.
+    fn find<'g>(
+        &'g self,
+        flows: &'g FlowSet,
+        word: &str,
+        typos: bool,
+        audience: Entry,
+    ) -> Result<(usize, &'g str), bool> {
+        let hits = self.keywords.find(word, typos);
+        let mine: Vec<_> = hits
+            .iter()
+            .filter(|h| flows.sms[*h.target].audience.is_none_or(|a| a == audience))
+            .collect();
+        match mine.first() {
+            // Two different entries one typo away: neither is meant for sure.
+            Some(h) if mine.iter().all(|o| o.target == h.target) => Ok((*h.target, h.lang)),
+            Some(_) => Err(false),
+            None => Err(!hits.is_empty()),
+        }
+    }
+}
+
+/// How long a timed-out conversation is remembered, to say it timed out.
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// How long a reply is kept for a gateway's second delivery.
+const REPLIES_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Answers one message. Never fails: an internal error is logged with its
+/// cause and the sender gets a localized apology (not recorded, so a
+/// gateway's retry is handled afresh).
+pub async fn answer(state: &AppState, msg: &InboundSms) -> String {
+    match try_answer(state, msg).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::error!(provider = msg.provider, phone = %msg.from.redacted(), error = %format!("{e:#}"), "SMS failed");
+            state
+                .engine
+                .texts()
+                .plain(&state.config.default_locale, "error-internal")
+        }
+    }
+}
+
+async fn try_answer(state: &AppState, msg: &InboundSms) -> anyhow::Result<String> {
+    if let Some(reply) = state.store.sms_reply(msg.provider, &msg.message_id).await? {
+        return Ok(reply);
+    }
+    let reply = Conversation::load(state, msg).await?.reply().await?;
+    Ok(state
+        .store
+        .save_sms_reply(msg.provider, &msg.message_id, &reply)
+        .await?)
+}
+
+/// One message's context: who sent it, their conversation, their language.
+struct Conversation<'a> {
+    state: &'a AppState,
+    msg: &'a InboundSms,
+    sender: Option<Sender>,
+    /// The open conversation (`None` when there is none or it timed out).
+    open: Option<ConversationRow>,
+    timed_out: bool,
+}
+
+impl<'a> Conversation<'a> {
+    async fn load(state: &'a AppState, msg: &'a InboundSms) -> anyhow::Result<Self> {
+        let sender = state.store.sms_sender(&msg.from).await?;
+        let row = state.store.sms_conversation(&msg.from).await?;
+        let ttl = state.config.sms_session_ttl.as_millis() as i64;
+        let now = state.store.clock().now_ms();
+        let (open, timed_out) = match row {
+            Some(r) if now - r.updated_at <= ttl => (Some(r), false),
+            Some(_) => (None, true),
+            None => (None, false),
+        };
+        Ok(Conversation {
+            state,
+            msg,
+            sender,
+            open,
+            timed_out,
+        })
+    }
+
+    fn audience(&self) -> Entry {
+        match self.sender {
+            Some(_) => Entry::Volunteer,
+            None => Entry::Public,
+        }
+    }
+
+    fn flows(&self) -> &FlowSet {
+        self.state.engine.flows()
+    }
+
+    fn known(&self, raw: &str) -> Option<Locale> {
+        Locale::parse(raw)
+            .ok()
+            .filter(|l| self.state.engine.texts().has_locale(l))
+    }
+
+    /// The sender's language: a volunteer's profile, the conversation's, the
+    /// keyword's (a member of the public writing SIGNALER reads French), or
+    /// the deployment's default.
+    fn locale(&self, keyword_lang: Option<&str>) -> Locale {
+        let profile = self.sender.as_ref().and_then(|s| self.known(&s.locale));
+        let open = self.open.as_ref().and_then(|c| self.known(&c.locale));
+        profile
+            .or(open)
+            .or_else(|| keyword_lang.and_then(|l| self.known(l)))
+            .unwrap_or_else(|| self.state.config.default_locale.clone())
+    }
+
+    fn text(&self, locale: &Locale, id: &str) -> String {
+        self.state.engine.texts().plain(locale, id)
+    }
+
+    fn help(&self, locale: &Locale) -> String {
+        match self.audience() {
+            Entry::Volunteer => self.text(locale, "sms-help-volunteer"),
+            Entry::Public => self.text(locale, "sms-help-public"),
+        }
+    }
+
+    /// The engine's session for an effect keyed `key`.
+    fn session(&self, key: String, locale: Locale, row: Option<&ConversationRow>) -> Session {
+        let volunteer = match row {
+            Some(r) => r.volunteer_id.map(|id| VolunteerSnapshot {
+                id,
+                village_id: r.village_id,
+                village_name: r.village_name.clone(),
+            }),
+            None => self.sender.as_ref().map(|s| VolunteerSnapshot {
+                id: s.volunteer_id,
+                village_id: s.village_id,
+                village_name: s.village_name.clone(),
+            }),
+        };
+        Session {
+            key,
+            phone: self.msg.from.clone(),
+            locale,
+            channel: Channel::Sms,
+            volunteer,
+        }
+    }
+
+    async fn reply(&self) -> anyhow::Result<String> {
+        let body = self.msg.body.as_str();
+        let words = keywords::words(body);
+        // In a conversation an answer may look like a keyword (a child named
+        // Sura): there only exact keywords count.
+        let typos = self.open.is_none();
+        let found = match words.first() {
+            Some(w) => Some(
+                self.state
+                    .grammar
+                    .find(self.flows(), w.text, typos, self.audience()),
+            ),
+            None => None,
+        };
+        match found {
+            Some(Ok((i, lang))) => {
+                let after = words.get(1).map_or("", |w| &body[w.start..]);
+                self.keyword(i, lang, after).await
+            }
+            Some(Err(true)) if self.open.is_none() => {
+                let locale = self.locale(None);
+                Ok(self.text(&locale, "sms-volunteers-only"))
+            }
+            _ => self.continue_or_help().await,
+        }
+    }
+
+    async fn keyword(&self, i: usize, lang: &str, after: &str) -> anyhow::Result<String> {
+        let locale = self.locale(Some(lang));
+        let entry = &self.flows().sms[i];
+        match &entry.target {
+            SmsTarget::Help => {
+                let mut reply = self.help(&locale);
+                if self.open.is_some() {
+                    reply.push('\n');
+                    reply.push_str(&self.text(&locale, "sms-continue"));
+                }
+                Ok(reply)
+            }
+            SmsTarget::Language => self.language(&locale, after).await,
+            SmsTarget::Status => self.status(&locale).await,
+            SmsTarget::Conversation { start, form } => {
+                match form {
+                    Some(form) if !after.trim().is_empty() => {
+                        let key = format!("sms:{}:{}", self.msg.provider, self.msg.message_id);
+                        let session = self.session(key, locale, None);
+                        let reply = self
+                            .state
+                            .engine
+                            .submit_form(&session, form, after, &self.state.store)
+                            .await?;
+                        Ok(match reply {
+                            FormReply::Done(screen) => screen.text,
+                            FormReply::Refused(text) => text,
+                        })
+                    }
+                    // A keyword alone (or any words after it, where no form
+                    // reads them: they are not kept) starts the questions.
+                    _ => self.start(*start, locale).await,
+                }
+            }
+        }
+    }
+
+    async fn start(&self, start: crate::flows::StateIdx, locale: Locale) -> anyhow::Result<String> {
+        let row = self
+            .state
+            .store
+            .start_sms_conversation(
+                &self.msg.from,
+                &self.flows().state_key(start),
+                locale.as_str(),
+                self.sender.as_ref(),
+            )
+            .await?;
+        self.replay(&row, start, &[]).await
+    }
+
+    /// The screen after `inputs`; a conversation that ended is closed.
+    async fn replay(
+        &self,
+        row: &ConversationRow,
+        start: crate::flows::StateIdx,
+        inputs: &[String],
+    ) -> anyhow::Result<String> {
+        let locale = self
+            .known(&row.locale)
+            .unwrap_or_else(|| self.state.config.default_locale.clone());
+        let session = self.session(format!("sms:{}", row.id), locale, Some(row));
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let screen = self
+            .state
+            .engine
+            .run_from(&session, start, &inputs, &self.state.store)
+            .await?;
+        if screen.end {
+            self.state.store.end_sms_conversation(&self.msg.from).await?;
+        }
+        Ok(screen.text)
+    }
+
+    async fn continue_or_help(&self) -> anyhow::Result<String> {
+        let Some(row) = &self.open else {
+            let locale = self.locale(None);
+            if self.timed_out {
+                self.state.store.end_sms_conversation(&self.msg.from).await?;
+                return Ok(self.text(&locale, "sms-expired"));
+            }
+            return Ok(self.help(&locale));
+        };
+        let Some(start) = self.flows().state_by_key(&row.start_state) else {
+            // The flows changed under a conversation: start again kindly.
+            self.state.store.end_sms_conversation(&self.msg.from).await?;
+            return Ok(self.text(&self.locale(None), "sms-expired"));
+        };
+        let key = format!("{}:{}", self.msg.provider, self.msg.message_id);
+        let answer = keywords::trim(&self.msg.body);
+        self.state.store.add_sms_input(&row.id, &key, answer).await?;
+        let inputs = self.state.store.sms_inputs(&row.id, Some(&key)).await?;
+        self.replay(row, start, &inputs).await
+    }
+
+    /// `LANG` alone lists the choices; `LANG FR` (a code or a language's
+    /// name) sets it: in a volunteer's profile, and for the conversation
+    /// under way, whose question is asked again in the new language.
+    async fn language(&self, locale: &Locale, after: &str) -> anyhow::Result<String> {
+        let texts = self.state.engine.texts();
+        let wanted = keywords::words(after).first().map(|w| keywords::fold(w.text));
+        let chosen = wanted.and_then(|w| {
+            texts
+                .locales()
+                .find(|l| {
+                    keywords::fold(l.as_str()) == w
+                        || keywords::fold(&texts.plain(l, &format!("language-{l}"))) == w
+                })
+                .cloned()
+        });
+        let Some(chosen) = chosen else {
+            return Ok(self.text(locale, "sms-language-usage"));
+        };
+        if let Some(s) = &self.sender {
+            self.state
+                .store
+                .set_volunteer_locale(s.volunteer_id, &chosen)
+                .await?;
+        }
+        let mut reply = self.text(&chosen, "sms-language-set");
+        if let Some(row) = &self.open {
+            self.state
+                .store
+                .set_sms_conversation_locale(&row.id, chosen.as_str())
+                .await?;
+            if let Some(start) = self.flows().state_by_key(&row.start_state) {
+                let mut row = row.clone();
+                row.locale = chosen.to_string();
+                let inputs = self.state.store.sms_inputs(&row.id, None).await?;
+                reply.push('\n');
+                reply.push_str(&self.replay(&row, start, &inputs).await?);
+            }
+        }
+        Ok(reply)
+    }
+
+    /// A volunteer's recent reports and their stages.
+    async fn status(&self, locale: &Locale) -> anyhow::Result<String> {
+        let Some(s) = &self.sender else {
+            return Ok(self.text(locale, "sms-volunteers-only"));
+        };
+        let texts = self.state.engine.texts();
+        let rows = self
+            .state
+            .store
+            .recent_reports(s.volunteer_id, crate::engine::RECENT_REPORTS)
+            .await?;
+        if rows.is_empty() {
+            return Ok(self.text(locale, "my-reports-none"));
+        }
+        let mut lines = vec![self.text(locale, "my-reports")];
+        for (reference, stage) in rows {
+            let stage = texts.plain(locale, &format!("stage-{stage}"));
+            let args = crate::texts::args([("reference", reference.to_string()), ("stage", stage)]);
+            lines.push(texts.format(locale, "my-reports-item", Some(&args)));
+        }
+        Ok(lines.join("\n"))
+    }
+}
+
+/// Forgets timed-out conversations' answers now and then, for the life of
+/// the server (their rows stay a day, so a late message hears it timed out).
+pub async fn purge_loop(state: AppState) {
+    let ttl = state.config.sms_session_ttl;
+    let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = state.store.clock().now_ms();
+        let ms = |d: Duration| d.as_millis() as i64;
+        match state
+            .store
+            .purge_sms(now - ms(ttl), now - ms(ttl + FORGET_AFTER), now - ms(REPLIES_KEPT))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "timed-out SMS conversations and old replies purged"),
+            Err(e) => tracing::warn!(error = %e, "could not purge SMS conversations"),
+        }
+    }
+}
