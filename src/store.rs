@@ -14,10 +14,12 @@ use sqlx::{
 };
 
 mod group_commit;
+mod outbox;
 mod write;
 
 pub use group_commit::Durability;
 use group_commit::{Flush, GroupCommit, WalFile};
+pub use outbox::{report_status, Attempt, ClaimedSms, OutboxRow};
 use write::{run_alone, Row as Written, Write};
 
 /// How writes reach the database (see [`Store::write`]).
@@ -71,6 +73,12 @@ pub enum StoreError {
     Invalid(String),
     #[error("write not committed: {0}")]
     Commit(String),
+    #[error("no outbox message {0}")]
+    NoMessage(i64),
+    #[error(
+        "outbox message {id} is {status}: only a failed or undelivered message can be retried"
+    )]
+    NotRetryable { id: i64, status: String },
 }
 
 impl StoreError {
@@ -813,6 +821,7 @@ pub enum Table {
     Cases,
     CaseEvents,
     UssdSessions,
+    Outbox,
 }
 
 impl Table {
@@ -825,6 +834,7 @@ impl Table {
             Table::Cases => "cases",
             Table::CaseEvents => "case_events",
             Table::UssdSessions => "ussd_sessions",
+            Table::Outbox => "outbox",
         }
     }
 }
