@@ -6,7 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
     clock::SystemClock,
-    config::{parse_duration, Config},
+    config::{
+        parse_duration, parse_public_url, parse_rate, AfricasTalkingConfig, Config, OutboxConfig,
+        Rate, Secret, SmsConfig, SmsProvider, TwilioConfig, AFRICASTALKING_API_URL, TWILIO_API_URL,
+    },
     domain::{Country, Locale},
     import::{Importer, Kind},
     AppState,
@@ -73,6 +76,68 @@ pub struct Common {
     /// Abandoned USSD sessions are purged after this long (e.g. 90s, 10m).
     #[arg(long, env = "KANDA_SESSION_TTL", default_value = "10m", value_parser = parse_duration, global = true)]
     pub session_ttl: std::time::Duration,
+    /// SMS conversations (inbound keywords) end after this long without a message.
+    #[arg(long, env = "KANDA_SMS_SESSION_TTL", default_value = "30m", value_parser = parse_duration, global = true)]
+    pub sms_session_ttl: std::time::Duration,
+    /// Public base URL the SMS gateways call back (e.g. https://kanda.example.org).
+    #[arg(long, env = "KANDA_PUBLIC_URL", value_parser = parse_public_url, global = true)]
+    pub public_url: Option<String>,
+    /// Who sends outgoing SMS: twilio, africastalking, or log (prints them).
+    #[arg(
+        long,
+        env = "KANDA_SMS_PROVIDER",
+        value_enum,
+        default_value = "log",
+        global = true
+    )]
+    pub sms_provider: SmsProvider,
+    /// Twilio account (AC...).
+    #[arg(long, env = "KANDA_TWILIO_ACCOUNT_SID", global = true)]
+    pub twilio_account_sid: Option<String>,
+    /// Twilio auth token (also checks inbound webhook signatures).
+    #[arg(long, env = "KANDA_TWILIO_AUTH_TOKEN", value_parser = secret, global = true, hide_env_values = true)]
+    pub twilio_auth_token: Option<Secret>,
+    /// Twilio sender: a phone number, or a messaging service (MG...).
+    #[arg(long, env = "KANDA_TWILIO_FROM", global = true)]
+    pub twilio_from: Option<String>,
+    #[arg(long, env = "KANDA_TWILIO_API_URL", default_value = TWILIO_API_URL, global = true)]
+    pub twilio_api_url: String,
+    /// Africa's Talking username (`sandbox` for the sandbox).
+    #[arg(long, env = "KANDA_AT_USERNAME", global = true)]
+    pub at_username: Option<String>,
+    /// Africa's Talking API key.
+    #[arg(long, env = "KANDA_AT_API_KEY", value_parser = secret, global = true, hide_env_values = true)]
+    pub at_api_key: Option<Secret>,
+    /// Africa's Talking sender id or short code; unset: the account's default.
+    #[arg(long, env = "KANDA_AT_SENDER", global = true)]
+    pub at_sender: Option<String>,
+    #[arg(long, env = "KANDA_AT_API_URL", default_value = AFRICASTALKING_API_URL, global = true)]
+    pub at_api_url: String,
+    /// Messages per second to the provider (or `unlimited`). Default: twilio 1, africastalking 10, log unlimited.
+    #[arg(long, env = "KANDA_SMS_RATE", value_parser = parse_rate, global = true)]
+    pub sms_rate: Option<Rate>,
+    /// One call to the SMS provider gives up after this, and is retried.
+    #[arg(long, env = "KANDA_SMS_TIMEOUT", default_value = "15s", value_parser = parse_duration, global = true)]
+    pub sms_timeout: std::time::Duration,
+    /// Sends tried before a message is marked failed (a 429 does not count).
+    #[arg(long, env = "KANDA_OUTBOX_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub outbox_max_attempts: u32,
+    /// First retry delay; doubles at each retry, up to an hour, with some jitter.
+    #[arg(long, env = "KANDA_OUTBOX_BACKOFF", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub outbox_backoff: std::time::Duration,
+    /// How often the worker looks for messages other instances queued.
+    #[arg(long, env = "KANDA_OUTBOX_POLL", default_value = "1s", value_parser = parse_duration, global = true)]
+    pub outbox_poll: std::time::Duration,
+    /// A message claimed by a worker that died is sent by another after this.
+    #[arg(long, env = "KANDA_OUTBOX_LEASE", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub outbox_lease: std::time::Duration,
+    /// Sends in flight at once, per server (within the rate).
+    #[arg(long, env = "KANDA_OUTBOX_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]
+    pub outbox_concurrency: u32,
+}
+
+fn secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret::new(s.trim()))
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,6 +159,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CasesCommand,
     },
+    /// Outgoing SMS.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -106,6 +176,18 @@ pub enum ImportKind {
     Volunteers,
     /// phone,name,role,centre_code,language (role: caseworker, manager, committee)
     Staff,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCommand {
+    /// Every outgoing SMS, oldest first, with its status.
+    List {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Puts a failed or undelivered message back in the queue, attempts reset.
+    Retry { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,9 +210,101 @@ impl Common {
             country: Country::parse(&self.country)?,
             gateway_token: self.gateway_token.clone().filter(|t| !t.is_empty()),
             session_ttl: self.session_ttl,
-            sms_session_ttl: std::time::Duration::from_secs(1800),
-            public_url: None,
-            twilio_auth_token: None,
+            public_url: self.public_url.clone(),
+            sms_session_ttl: self.sms_session_ttl,
+            sms: self.sms_config()?,
+            outbox: OutboxConfig {
+                max_attempts: self.outbox_max_attempts,
+                backoff: self.outbox_backoff,
+                poll: self.outbox_poll,
+                lease: self.outbox_lease,
+                concurrency: self.outbox_concurrency as usize,
+                ..OutboxConfig::default()
+            },
+        })
+    }
+
+    /// The provider's settings; the selected provider's missing ones are an
+    /// error naming each variable to set.
+    fn sms_config(&self) -> anyhow::Result<SmsConfig> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let secret = |v: &Option<Secret>| v.clone().filter(|s| !s.expose().is_empty());
+        let url = |u: &str| u.trim().trim_end_matches('/').to_string();
+        let twilio = match (
+            given(&self.twilio_account_sid),
+            secret(&self.twilio_auth_token),
+        ) {
+            (Some(account_sid), Some(auth_token)) => Some(TwilioConfig {
+                account_sid,
+                auth_token,
+                from: given(&self.twilio_from),
+                api_url: url(&self.twilio_api_url),
+            }),
+            _ => None,
+        };
+        let africastalking = match (given(&self.at_username), secret(&self.at_api_key)) {
+            (Some(username), Some(api_key)) => Some(AfricasTalkingConfig {
+                username,
+                api_key,
+                sender: given(&self.at_sender),
+                api_url: url(&self.at_api_url),
+            }),
+            _ => None,
+        };
+        let missing: Vec<&str> = match self.sms_provider {
+            SmsProvider::Twilio => [
+                (
+                    "KANDA_TWILIO_ACCOUNT_SID",
+                    given(&self.twilio_account_sid).is_some(),
+                ),
+                (
+                    "KANDA_TWILIO_AUTH_TOKEN",
+                    secret(&self.twilio_auth_token).is_some(),
+                ),
+                ("KANDA_TWILIO_FROM", given(&self.twilio_from).is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, set)| !set)
+            .map(|(name, _)| name)
+            .collect(),
+            SmsProvider::AfricasTalking => [
+                ("KANDA_AT_USERNAME", given(&self.at_username).is_some()),
+                ("KANDA_AT_API_KEY", secret(&self.at_api_key).is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, set)| !set)
+            .map(|(name, _)| name)
+            .collect(),
+            SmsProvider::Log => vec![],
+        };
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "KANDA_SMS_PROVIDER={} needs {} (not set)",
+                self.sms_provider.name(),
+                missing.join(", ")
+            );
+        }
+        if self.outbox_lease <= self.sms_timeout {
+            anyhow::bail!(
+                "KANDA_OUTBOX_LEASE ({}) must be longer than KANDA_SMS_TIMEOUT ({}): a message still being sent would be sent again",
+                humantime::format_duration(self.outbox_lease),
+                humantime::format_duration(self.sms_timeout)
+            );
+        }
+        Ok(SmsConfig {
+            provider: self.sms_provider,
+            twilio,
+            africastalking,
+            rate: match self.sms_rate {
+                Some(Rate(r)) => r,
+                None => self.sms_provider.default_rate(),
+            },
+            timeout: self.sms_timeout,
         })
     }
 }
@@ -174,6 +348,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("{n} rows imported from {shown}");
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Outbox { command } => outbox(config, command).await,
         Command::Cases {
             command: CasesCommand::List { json },
         } => {
@@ -197,6 +372,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
+}
+
+async fn outbox(config: Config, command: OutboxCommand) -> anyhow::Result<std::process::ExitCode> {
+    let state = AppState::build(config, Arc::new(SystemClock)).await?;
+    match command {
+        OutboxCommand::List { json } => {
+            for m in state.store.list_outbox().await? {
+                if json {
+                    println!("{}", serde_json::to_string(&m)?);
+                } else {
+                    let body: String = m.body.chars().take(40).collect();
+                    println!(
+                        "{:>6}  {:<11} {:>2}  {:<14} {:<6} {:<14} {}  {:?}{}",
+                        m.id,
+                        m.status,
+                        m.attempts,
+                        m.to,
+                        if m.urgent { "urgent" } else { "" },
+                        m.provider.as_deref().unwrap_or("-"),
+                        m.created_at,
+                        body,
+                        m.last_error
+                            .map(|e| format!("  last error: {e}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        OutboxCommand::Retry { id } => {
+            state.store.retry_sms(id).await?;
+            println!("outbox message {id} queued again");
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 fn check(config: &Config) -> anyhow::Result<std::process::ExitCode> {

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod gsm;
 pub mod import;
 pub mod keywords;
+pub mod outbox;
 pub mod router;
 pub mod sms;
 pub mod source;
@@ -47,6 +48,8 @@ pub struct Inner {
     pub sessions: ussd::SnapshotCache,
     pub phones: domain::PhoneReader,
     pub grammar: sms::Grammar,
+    /// Outgoing SMS: queued here, sent by the worker `launch` runs.
+    pub outbox: outbox::Outbox,
 }
 
 impl Deref for AppState {
@@ -116,6 +119,7 @@ impl AppState {
                 content.origins.1
             );
         }
+        let outbox = outbox::Outbox::new(&config)?;
         let store = Store::connect(&config.database_url, clock).await?;
         let grammar = sms::Grammar::new(&flows);
         let engine = Engine::new(Arc::new(flows), Arc::new(texts), UssdBudget::default());
@@ -127,12 +131,21 @@ impl AppState {
             engine,
             grammar,
             sessions: Default::default(),
+            outbox,
         })))
+    }
+
+    /// Queues an SMS durably and wakes the worker (see [`outbox::Outbox::enqueue`]).
+    pub async fn send_sms(&self, msg: outbox::NewSms) -> Result<i64, outbox::OutboxError> {
+        self.outbox.enqueue(&self.store, msg).await
     }
 }
 
 /// Serves on an already bound listener (tests bind port 0) until the
-/// future `shutdown` completes.
+/// future `shutdown` completes, with the USSD session purge and the SMS
+/// outbox worker beside it. On shutdown the worker is stopped wherever it
+/// is: a message it had claimed is sent after its lease, by this server's
+/// next start or another instance.
 pub async fn launch(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -140,10 +153,12 @@ pub async fn launch(
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(ussd::purge_loop(state.clone()));
     let purge_sms = tokio::spawn(sms::purge_loop(state.clone()));
+    let outbox = state.outbox.spawn(state.store.clone());
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     purge.abort();
     purge_sms.abort();
+    outbox.abort();
     result
 }

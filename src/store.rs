@@ -15,12 +15,14 @@ use sqlx::{
 
 mod group_commit;
 mod sms;
+mod outbox;
 mod write;
 
 pub use sms::{ConversationRow, Sender};
 
 pub use group_commit::Durability;
 use group_commit::{Flush, GroupCommit, WalFile};
+pub use outbox::{report_status, Attempt, ClaimedSms, OutboxRow};
 use write::{run_alone, Row as Written, Write};
 
 /// How writes reach the database (see [`Store::write`]).
@@ -74,6 +76,12 @@ pub enum StoreError {
     Invalid(String),
     #[error("write not committed: {0}")]
     Commit(String),
+    #[error("no outbox message {0}")]
+    NoMessage(i64),
+    #[error(
+        "outbox message {id} is {status}: only a failed or undelivered message can be retried"
+    )]
+    NotRetryable { id: i64, status: String },
 }
 
 impl StoreError {
@@ -833,6 +841,7 @@ pub enum Table {
     Cases,
     CaseEvents,
     UssdSessions,
+    Outbox,
 }
 
 impl Table {
@@ -845,6 +854,7 @@ impl Table {
             Table::Cases => "cases",
             Table::CaseEvents => "case_events",
             Table::UssdSessions => "ussd_sessions",
+            Table::Outbox => "outbox",
         }
     }
 }

@@ -1,0 +1,401 @@
+//! The durable SMS outbox. Every outgoing SMS is a row first (on disk
+//! before [`Outbox::enqueue`] returns), then a worker sends it: it claims
+//! due rows under a lease (`sending`, `lease_until`), sends them through
+//! the configured provider within its rate, and records the outcome.
+//!
+//! - Connection errors, timeouts, 5xx: retried with exponential backoff
+//!   (`KANDA_OUTBOX_BACKOFF`, doubling, capped at an hour, ±20 % jitter),
+//!   until `KANDA_OUTBOX_MAX_ATTEMPTS` sends have failed: then `failed`.
+//! - Other 4xx (credentials, sender, number): `failed` at once.
+//! - 429: the whole provider pauses until its `Retry-After`; the message
+//!   goes back in the queue and the attempt does not count.
+//!
+//! Several instances on one PostgreSQL never claim the same row (the claim
+//! locks with `FOR UPDATE SKIP LOCKED`); on SQLite the one writer claims.
+//! A worker that dies leaves its claimed rows `sending`; another takes them
+//! once their lease ends. So the one message in flight when a server dies
+//! (sent, but its `sent` not yet written) may be sent again: at least once
+//! for that message, better a duplicate alert than a lost one. Every other
+//! message is sent exactly once.
+//!
+//! A worker paces itself per provider and sender (one of each per
+//! instance): a token bucket at `KANDA_SMS_RATE` messages per second.
+
+mod providers;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use rand::Rng;
+use tokio::{sync::Notify, task::JoinSet};
+
+pub use providers::{at_outcome, parse_retry_after, twilio_request, Provider, SendOutcome, Twilio};
+
+use crate::{
+    config::{Config, OutboxConfig},
+    domain::Phone,
+    store::{Attempt, ClaimedSms, Store, StoreError},
+};
+
+/// Why a message goes out, which decides who may receive it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmsKind {
+    /// Answers an SMS the phone just sent: always allowed.
+    Reply,
+    /// Anything else (alerts, reminders): only to staff, volunteers, and
+    /// people who reported a case without anonymity (they opted in).
+    Notice,
+}
+
+impl SmsKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmsKind::Reply => "reply",
+            SmsKind::Notice => "notice",
+        }
+    }
+}
+
+/// A message to queue.
+#[derive(Clone, Debug)]
+pub struct NewSms {
+    pub to: Phone,
+    pub body: String,
+    /// Jumps the queue.
+    pub urgent: bool,
+    pub kind: SmsKind,
+    /// The caller's idempotency key (e.g. `sms-in:<provider id>:reply`):
+    /// the same key twice queues one message.
+    pub source_key: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("refused: a notice to {0} would be an unsolicited SMS (not staff, not a volunteer, no case reported from it without anonymity); nothing was queued")]
+    Unsolicited(String),
+    #[error("an SMS needs a body and a source key; nothing was queued")]
+    Empty,
+    #[error("SMS provider settings: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outbox: queues messages and runs the worker that sends them. Cheap
+/// to clone.
+#[derive(Clone, Debug)]
+pub struct Outbox(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    provider: Provider,
+    config: OutboxConfig,
+    /// Messages per second; `None`: no limit.
+    rate: Option<f64>,
+    /// Wakes this instance's worker when a message is queued here.
+    wake: Notify,
+}
+
+impl Outbox {
+    /// The outbox `config` describes; an error when the selected provider's
+    /// settings are missing.
+    pub fn new(config: &Config) -> Result<Self, OutboxError> {
+        let provider = Provider::new(&config.sms, config.public_url.as_deref())?;
+        Ok(Outbox(Arc::new(Shared {
+            provider,
+            config: config.outbox.clone(),
+            rate: config.sms.rate,
+            wake: Notify::new(),
+        })))
+    }
+
+    pub fn provider(&self) -> &Provider {
+        &self.0.provider
+    }
+
+    /// Queues `msg` durably (on disk when this returns) and wakes the local
+    /// worker; returns the message's id, the same for the same
+    /// `source_key`. A [`SmsKind::Notice`] to a phone that never opted in
+    /// is refused and nothing is queued.
+    pub async fn enqueue(&self, store: &Store, msg: NewSms) -> Result<i64, OutboxError> {
+        if msg.body.trim().is_empty() || msg.source_key.is_empty() {
+            return Err(OutboxError::Empty);
+        }
+        match store.enqueue_sms(&msg).await? {
+            Some(id) => {
+                self.0.wake.notify_one();
+                Ok(id)
+            }
+            None => Err(OutboxError::Unsolicited(msg.to.redacted())),
+        }
+    }
+
+    /// Runs the worker on `store` in a task of its own (until aborted).
+    pub fn spawn(&self, store: Store) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.clone().run(store))
+    }
+
+    /// The worker: claims due messages, sends them, records each outcome;
+    /// never returns. Stopping it (dropping or aborting the task) at any
+    /// point loses nothing: a claimed row is claimable again after its lease.
+    pub async fn run(self, store: Store) {
+        let owner = format!("{:016x}", rand::random::<u64>());
+        let config = &self.0.config;
+        let mut bucket = self.0.rate.map(Bucket::new);
+        let mut paused_until: Option<Instant> = None;
+        let mut sends: JoinSet<Option<Duration>> = JoinSet::new();
+        tracing::info!(provider = self.0.provider.name(), worker = %owner, "SMS outbox worker started");
+        loop {
+            while let Some(done) = sends.try_join_next() {
+                paused_until = later(paused_until, pause_of(done));
+            }
+            // A 429: nothing goes to the provider until its Retry-After.
+            if let Some(until) = paused_until {
+                if Instant::now() < until {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until.into()) => {}
+                        Some(done) = sends.join_next(), if !sends.is_empty() => {
+                            paused_until = later(paused_until, pause_of(done));
+                        }
+                    }
+                    continue;
+                }
+                paused_until = None;
+            }
+            let free = config.concurrency.saturating_sub(sends.len());
+            if free == 0 {
+                if let Some(done) = sends.join_next().await {
+                    paused_until = later(paused_until, pause_of(done));
+                }
+                continue;
+            }
+            let mut limit = free.min(config.batch.max(1));
+            if let Some(b) = &mut bucket {
+                match b.available() {
+                    0 => {
+                        tokio::select! {
+                            _ = tokio::time::sleep(b.until_next()) => {}
+                            Some(done) = sends.join_next(), if !sends.is_empty() => {
+                                paused_until = later(paused_until, pause_of(done));
+                            }
+                        }
+                        continue;
+                    }
+                    tokens => limit = limit.min(tokens),
+                }
+            }
+            let wait = match store.claim_sms(&owner, limit, config.lease).await {
+                Ok(claimed) if !claimed.is_empty() => {
+                    if let Some(b) = &mut bucket {
+                        b.take(claimed.len());
+                    }
+                    for m in claimed {
+                        sends.spawn(send_one(self.clone(), store.clone(), owner.clone(), m));
+                    }
+                    continue;
+                }
+                Ok(_) => match store.next_sms_due().await {
+                    Ok(Some(due)) => {
+                        let ms = (due - store.clock().now_ms()).max(0) as u64;
+                        // Due now but not ours: another instance is claiming it.
+                        Duration::from_millis(ms).clamp(Duration::from_millis(5), config.poll)
+                    }
+                    Ok(None) => config.poll,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox: could not read the next due time");
+                        config.poll
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: could not claim messages; trying again");
+                    config.poll
+                }
+            };
+            tokio::select! {
+                _ = self.0.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                Some(done) = sends.join_next(), if !sends.is_empty() => {
+                    paused_until = later(paused_until, pause_of(done));
+                }
+            }
+        }
+    }
+}
+
+fn pause_of(done: Result<Option<Duration>, tokio::task::JoinError>) -> Option<Instant> {
+    match done {
+        Ok(pause) => pause.map(|p| Instant::now() + p),
+        Err(e) => {
+            tracing::error!(error = %e, "outbox: a send task failed; its message is sent again after its lease");
+            None
+        }
+    }
+}
+
+fn later(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Longest wait between two attempts, and longest pause for a 429.
+const MAX_DELAY: Duration = Duration::from_secs(3600);
+
+/// The delay before attempt `attempt + 1`, after `attempt` failed ones:
+/// `first`, doubling, at most an hour, ±20 %.
+pub fn backoff(first: Duration, attempt: i64) -> Duration {
+    let doublings = (attempt - 1).clamp(0, 20) as u32;
+    let base = first.saturating_mul(1 << doublings).min(MAX_DELAY);
+    base.mul_f64(rand::thread_rng().gen_range(0.8..=1.2))
+        .min(MAX_DELAY)
+}
+
+/// Sends one claimed message and records how it went; returns how long the
+/// provider asked everyone to wait (a 429).
+async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) -> Option<Duration> {
+    let config = &outbox.0.config;
+    let provider = &outbox.0.provider;
+    let outcome = provider.send(m.id, &m.to, &m.body).await;
+    let now = store.clock().now_ms();
+    let ms = |d: Duration| d.as_millis() as i64;
+    let to = m.to.redacted();
+    let (attempt, pause) = match outcome {
+        SendOutcome::Sent { id, status, note } => {
+            tracing::debug!(id = m.id, %to, provider_id = ?id, "SMS sent");
+            if let Some(note) = &note {
+                tracing::warn!(id = m.id, %to, "SMS sent, but {note}");
+            }
+            (
+                Attempt::Sent {
+                    provider_message_id: id,
+                    provider_status: status,
+                    note,
+                },
+                None,
+            )
+        }
+        SendOutcome::Retry(error) => {
+            let attempts = m.attempts + 1;
+            if attempts >= i64::from(config.max_attempts) {
+                tracing::error!(id = m.id, %to, attempts, %error, "SMS failed: no attempts left");
+            } else {
+                tracing::warn!(id = m.id, %to, attempts, %error, "SMS not sent; will retry");
+            }
+            let at = now + ms(backoff(config.backoff, attempts));
+            let attempt = Attempt::Later {
+                at,
+                counts: true,
+                error,
+            };
+            (attempt, None)
+        }
+        SendOutcome::RateLimited { retry_after, error } => {
+            let pause = retry_after.unwrap_or(config.backoff).min(MAX_DELAY);
+            tracing::warn!(id = m.id, pause = ?pause, %error, "SMS provider asks to slow down: pausing it");
+            let attempt = Attempt::Later {
+                at: now + ms(pause),
+                counts: false,
+                error,
+            };
+            (attempt, Some(pause))
+        }
+        SendOutcome::Rejected(error) => {
+            tracing::error!(id = m.id, %to, %error, "SMS refused by the provider: failed");
+            (Attempt::Failed { error }, None)
+        }
+    };
+    match store
+        .sms_attempted(m.id, &owner, provider.name(), config.max_attempts, attempt)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            id = m.id,
+            "outbox: the message's lease ended and another worker took it over"
+        ),
+        Err(e) => tracing::error!(
+            id = m.id,
+            error = %e,
+            "outbox: could not record a send; the message is sent again after its lease"
+        ),
+    }
+    pause
+}
+
+/// A token bucket: `rate` tokens a second, holding at most a tenth of a
+/// second's worth (at least one), so sends are spread, not bursts.
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    capacity: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64) -> Self {
+        let capacity = (rate / 10.0).max(1.0);
+        Bucket {
+            rate,
+            capacity,
+            tokens: capacity,
+            at: Instant::now(),
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let earned = now.duration_since(self.at).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + earned).min(self.capacity);
+        self.at = now;
+    }
+
+    fn available(&mut self) -> usize {
+        self.refill();
+        self.tokens.max(0.0).floor() as usize
+    }
+
+    fn take(&mut self, n: usize) {
+        self.tokens -= n as f64;
+    }
+
+    fn until_next(&self) -> Duration {
+        Duration::from_secs_f64(((1.0 - self.tokens) / self.rate).max(0.001))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_first_delay_with_jitter_and_stops_at_an_hour() {
+        let first = Duration::from_secs(10);
+        for (attempt, base) in [(1, 10.0), (2, 20.0), (3, 40.0), (6, 320.0)] {
+            let d = backoff(first, attempt).as_secs_f64();
+            assert!(
+                (base * 0.8..=base * 1.2).contains(&d),
+                "attempt {attempt}: {d}"
+            );
+        }
+        assert!(backoff(first, 40) <= MAX_DELAY);
+        assert!(backoff(first, 40) >= MAX_DELAY.mul_f64(0.8));
+    }
+
+    #[test]
+    fn the_bucket_holds_a_tenth_of_a_second_and_says_when_the_next_token_comes() {
+        let mut b = Bucket::new(100.0);
+        assert_eq!(b.available(), 10);
+        b.take(10);
+        assert_eq!(b.available(), 0);
+        assert!(b.until_next() <= Duration::from_millis(10));
+        let mut slow = Bucket::new(1.0);
+        assert_eq!(slow.available(), 1);
+        slow.take(1);
+        assert_eq!(slow.available(), 0);
+        assert!(slow.until_next() > Duration::from_millis(900));
+    }
+}
