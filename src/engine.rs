@@ -740,8 +740,10 @@ impl Engine {
                     match backend.place_by_code(w, titles.len()).await? {
                         Some(place) => {
                             next += 1;
-                            run.vars
-                                .insert(var.as_str().into(), Value::Text(place.id.to_string().into()));
+                            run.vars.insert(
+                                var.as_str().into(),
+                                Value::Text(place.id.to_string().into()),
+                            );
                             run.vars
                                 .insert(var.place_name().into(), Value::Text(place.name.into()));
                             Ok(())
@@ -764,13 +766,17 @@ impl Engine {
                 }
             };
             if let Err(FormRefusal { field, reason }) = outcome {
-                return Ok(FormReply::Refused(self.form_refusal(&run, form, field, &reason)));
+                return Ok(FormReply::Refused(
+                    self.form_refusal(&run, form, field, &reason),
+                ));
             }
         }
         if let Some(extra) = words.get(next) {
             let last = form.fields.last().map_or(form.submit, |f| f.state);
             let reason = Refusal::new("sms-form-extra").with("extra", text[extra.start..].trim());
-            return Ok(FormReply::Refused(self.form_refusal(&run, form, last, &reason)));
+            return Ok(FormReply::Refused(
+                self.form_refusal(&run, form, last, &reason),
+            ));
         }
         self.enter(&mut run, form.submit, true, backend).await?;
         if run.ended.is_none() {
@@ -784,11 +790,18 @@ impl Engine {
 
     /// What a form field left out stands for: a place, the volunteer's own
     /// village; anything else, nothing.
-    fn form_default<'e>(&'e self, run: &mut Run<'e>, state: &'e crate::flows::State) -> Result<(), Refusal> {
+    fn form_default<'e>(
+        &'e self,
+        run: &mut Run<'e>,
+        state: &'e crate::flows::State,
+    ) -> Result<(), Refusal> {
         let Kind::Location { var, .. } = &state.kind else {
             return Ok(());
         };
-        match (run.vars.get("own_village").cloned(), run.vars.get("own_village_name").cloned()) {
+        match (
+            run.vars.get("own_village").cloned(),
+            run.vars.get("own_village_name").cloned(),
+        ) {
             (Some(id), Some(name)) => {
                 run.vars.insert(var.as_str().into(), id);
                 run.vars.insert(var.place_name().into(), name);
@@ -798,7 +811,13 @@ impl Engine {
         }
     }
 
-    fn form_refusal(&self, run: &Run<'_>, form: &Form, field: StateIdx, reason: &Refusal) -> String {
+    fn form_refusal(
+        &self,
+        run: &Run<'_>,
+        form: &Form,
+        field: StateIdx,
+        reason: &Refusal,
+    ) -> String {
         let field = format!("sms-field-{}", self.flows.state(field).name);
         let args = [
             ("field", self.text(run, &field, &[])),

@@ -232,10 +232,7 @@ pub enum SmsTarget {
     /// Starts a guided conversation at `start`; with `form`, the words
     /// after the keyword may instead answer every field in one message,
     /// and the form then continues at `submit`.
-    Conversation {
-        start: StateIdx,
-        form: Option<Form>,
-    },
+    Conversation { start: StateIdx, form: Option<Form> },
     /// The HELP reply.
     Help,
     /// Shows or sets the language.
@@ -451,9 +448,16 @@ impl FlowSet {
                 _ => Entry::Volunteer,
             };
             for r in &raw.sms {
-                if let Some(entry) =
-                    build_sms(file, id, audience, r, &index, &starts, &states, &mut problems)
-                {
+                if let Some(entry) = build_sms(
+                    file,
+                    id,
+                    audience,
+                    r,
+                    &index,
+                    &starts,
+                    &states,
+                    &mut problems,
+                ) {
                     sms.push(entry);
                 }
             }
@@ -1010,7 +1014,9 @@ fn build_form(
             }
             Some(_) => err(
                 problems,
-                format!("`{name}` takes no answer: use a menu with a `var`, an input or a location"),
+                format!(
+                    "`{name}` takes no answer: use a menu with a `var`, an input or a location"
+                ),
             ),
             None => {}
         }
@@ -1022,12 +1028,18 @@ fn build_form(
     let submit = match &raw.submit {
         Some(s) => state_named(s, problems),
         None => {
-            err(problems, "a form needs `submit`, the state it continues at".into());
+            err(
+                problems,
+                "a form needs `submit`, the state it continues at".into(),
+            );
             None
         }
     };
     if raw.usage.is_none() {
-        err(problems, "a form needs `usage`, the message showing its layout".into());
+        err(
+            problems,
+            "a form needs `usage`, the message showing its layout".into(),
+        );
     }
     if problems.len() > before {
         return None;

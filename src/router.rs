@@ -14,6 +14,16 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ussd/africastalking", post(gateway::africastalking::ussd))
+        .route("/sms/twilio", post(gateway::twilio::inbound))
+        .route("/sms/twilio/status", post(gateway::twilio::status))
+        .route(
+            "/sms/africastalking",
+            post(gateway::africastalking_sms::inbound),
+        )
+        .route(
+            "/sms/africastalking/delivery",
+            post(gateway::africastalking_sms::delivery),
+        )
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 // Spans are named by the matched route, never by the raw path or query (tokens).

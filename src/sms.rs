@@ -230,6 +230,9 @@ impl<'a> Conversation<'a> {
         let entry = &self.flows().sms[i];
         match &entry.target {
             SmsTarget::Help => {
+                if let Some(layout) = self.form_help(&locale, after) {
+                    return Ok(layout);
+                }
                 let mut reply = self.help(&locale);
                 if self.open.is_some() {
                     reply.push('\n');
@@ -294,7 +297,10 @@ impl<'a> Conversation<'a> {
             .run_from(&session, start, &inputs, &self.state.store)
             .await?;
         if screen.end {
-            self.state.store.end_sms_conversation(&self.msg.from).await?;
+            self.state
+                .store
+                .end_sms_conversation(&self.msg.from)
+                .await?;
         }
         Ok(screen.text)
     }
@@ -303,21 +309,54 @@ impl<'a> Conversation<'a> {
         let Some(row) = &self.open else {
             let locale = self.locale(None);
             if self.timed_out {
-                self.state.store.end_sms_conversation(&self.msg.from).await?;
+                self.state
+                    .store
+                    .end_sms_conversation(&self.msg.from)
+                    .await?;
                 return Ok(self.text(&locale, "sms-expired"));
             }
             return Ok(self.help(&locale));
         };
         let Some(start) = self.flows().state_by_key(&row.start_state) else {
             // The flows changed under a conversation: start again kindly.
-            self.state.store.end_sms_conversation(&self.msg.from).await?;
+            self.state
+                .store
+                .end_sms_conversation(&self.msg.from)
+                .await?;
             return Ok(self.text(&self.locale(None), "sms-expired"));
         };
         let key = format!("{}:{}", self.msg.provider, self.msg.message_id);
         let answer = keywords::trim(&self.msg.body);
-        self.state.store.add_sms_input(&row.id, &key, answer).await?;
+        self.state
+            .store
+            .add_sms_input(&row.id, &key, answer)
+            .await?;
         let inputs = self.state.store.sms_inputs(&row.id, Some(&key)).await?;
         self.replay(row, start, &inputs).await
+    }
+
+    /// `HELP REPORT`: the layout of the form the keyword names, with its
+    /// codes (`<usage>-help`) where the texts have them.
+    fn form_help(&self, locale: &Locale, after: &str) -> Option<String> {
+        let word = keywords::words(after).into_iter().next()?;
+        let (i, _) = self
+            .state
+            .grammar
+            .find(self.flows(), word.text, true, self.audience())
+            .ok()?;
+        let SmsTarget::Conversation {
+            form: Some(form), ..
+        } = &self.flows().sms[i].target
+        else {
+            return None;
+        };
+        let detailed = [form.usage.as_str(), "-help"].concat();
+        let texts = self.state.engine.texts();
+        let id = match texts.message(locale, &detailed) {
+            Some(_) => detailed.as_str(),
+            None => form.usage.as_str(),
+        };
+        Some(texts.plain(locale, id))
     }
 
     /// `LANG` alone lists the choices; `LANG FR` (a code or a language's
@@ -325,7 +364,9 @@ impl<'a> Conversation<'a> {
     /// under way, whose question is asked again in the new language.
     async fn language(&self, locale: &Locale, after: &str) -> anyhow::Result<String> {
         let texts = self.state.engine.texts();
-        let wanted = keywords::words(after).first().map(|w| keywords::fold(w.text));
+        let wanted = keywords::words(after)
+            .first()
+            .map(|w| keywords::fold(w.text));
         let chosen = wanted.and_then(|w| {
             texts
                 .locales()
@@ -397,11 +438,18 @@ pub async fn purge_loop(state: AppState) {
         let ms = |d: Duration| d.as_millis() as i64;
         match state
             .store
-            .purge_sms(now - ms(ttl), now - ms(ttl + FORGET_AFTER), now - ms(REPLIES_KEPT))
+            .purge_sms(
+                now - ms(ttl),
+                now - ms(ttl + FORGET_AFTER),
+                now - ms(REPLIES_KEPT),
+            )
             .await
         {
             Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "timed-out SMS conversations and old replies purged"),
+            Ok(n) => tracing::info!(
+                purged = n,
+                "timed-out SMS conversations and old replies purged"
+            ),
             Err(e) => tracing::warn!(error = %e, "could not purge SMS conversations"),
         }
     }

@@ -14,8 +14,8 @@ use sqlx::{
 };
 
 mod group_commit;
-mod sms;
 mod outbox;
+mod sms;
 mod write;
 
 pub use sms::{ConversationRow, Sender};
@@ -841,6 +841,8 @@ pub enum Table {
     Cases,
     CaseEvents,
     UssdSessions,
+    SmsConversations,
+    SmsInputs,
     Outbox,
 }
 
@@ -854,6 +856,8 @@ impl Table {
             Table::Cases => "cases",
             Table::CaseEvents => "case_events",
             Table::UssdSessions => "ussd_sessions",
+            Table::SmsConversations => "sms_conversations",
+            Table::SmsInputs => "sms_inputs",
             Table::Outbox => "outbox",
         }
     }

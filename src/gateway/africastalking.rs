@@ -18,6 +18,12 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
+impl TokenQuery {
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
 /// The fields Kanda reads (`serviceCode` and `networkCode` are not needed).
 #[derive(Default)]
 struct UssdForm {

@@ -2,11 +2,43 @@
 //! service, wire format out. Nothing below this module knows a wire format.
 
 pub mod africastalking;
+pub mod africastalking_sms;
+pub mod twilio;
 pub mod twilio_signature;
 
 use axum::http::{header, HeaderMap};
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
+
+/// A form-encoded body's fields, decoded, in order.
+pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Records a delivery report for the outbox; an unknown message or status
+/// is recorded as such and never an error. The status answers the gateway.
+pub async fn record_delivery(
+    state: &crate::AppState,
+    provider: &str,
+    id: &str,
+    status: &str,
+) -> axum::http::StatusCode {
+    match state.store.delivery_report(provider, id, status).await {
+        Ok(true) => axum::http::StatusCode::OK,
+        Ok(false) => {
+            tracing::info!(
+                provider,
+                status,
+                "delivery report for a message this outbox did not send"
+            );
+            axum::http::StatusCode::OK
+        }
+        Err(e) => {
+            tracing::error!(provider, error = %e, "could not record a delivery report");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
 
 /// Checks the gateway token: `?token=` or the HTTP Basic password. With no
 /// token configured every request passes.

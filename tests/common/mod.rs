@@ -267,3 +267,96 @@ pub const GRACE: &str = "+250788000001"; // English, Cyarwa village
 pub const MARIE: &str = "+250788000002"; // French
 pub const EMMANUEL: &str = "+250788000003"; // Kinyarwanda
 pub const STRANGER: &str = "+250788999001"; // not registered
+
+/// The Twilio auth token the SMS tests sign with.
+pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
+
+/// A config whose Twilio webhooks verify with [`TWILIO_TOKEN`].
+pub fn sms_config(db: &TestDb) -> Config {
+    let mut c = config(db);
+    c.sms.twilio = Some(kanda::config::TwilioConfig {
+        account_sid: format!("AC{}", "0".repeat(32)),
+        auth_token: kanda::config::Secret::new(TWILIO_TOKEN),
+        from: None,
+        api_url: "http://127.0.0.1:9".into(),
+    });
+    c
+}
+
+/// A new Twilio message id (`SM` and 32 hex digits).
+pub fn message_sid() -> String {
+    format!("SM{}", kanda::domain::random_token())
+}
+
+impl TestApp {
+    /// One inbound SMS as Twilio posts it, signed; the TwiML reply's message.
+    pub async fn sms(&self, from: &str, body: &str) -> String {
+        let (status, reply) = self.sms_with_sid(&message_sid(), from, body).await;
+        assert_eq!(status, 200, "SMS {body:?} answered {status}: {reply:?}");
+        reply.unwrap_or_else(|| panic!("no <Message> in the reply to {body:?}"))
+    }
+
+    /// An inbound SMS with a given `MessageSid`: status and TwiML message.
+    pub async fn sms_with_sid(&self, sid: &str, from: &str, body: &str) -> (u16, Option<String>) {
+        let fields = [
+            ("MessageSid", sid),
+            ("SmsSid", sid),
+            ("AccountSid", "AC00000000000000000000000000000000"),
+            ("From", from),
+            ("To", "+250788999999"),
+            ("Body", body),
+            ("NumMedia", "0"),
+            ("SmsStatus", "received"),
+            ("ApiVersion", "2010-04-01"),
+        ];
+        let url = self.url("/sms/twilio");
+        let sig = kanda::gateway::twilio_signature::compute(TWILIO_TOKEN, &url, &fields);
+        self.post_twilio("/sms/twilio", &fields, Some(&sig)).await
+    }
+
+    /// Posts form fields to a Twilio webhook with a given signature header;
+    /// asserts the answer is TwiML and returns its status and `<Message>`.
+    pub async fn post_twilio(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        signature: Option<&str>,
+    ) -> (u16, Option<String>) {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(fields).expect("form"));
+        if let Some(sig) = signature {
+            req = req.header("X-Twilio-Signature", sig);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = res.text().await.expect("body");
+        assert!(
+            ctype.starts_with("text/xml"),
+            "content type {ctype}: {body}"
+        );
+        assert!(
+            body.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><Response"#),
+            "not TwiML: {body:?}"
+        );
+        let message = body
+            .split_once("<Message>")
+            .and_then(|(_, rest)| rest.split_once("</Message>"))
+            .map(|(m, _)| {
+                m.replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&apos;", "'")
+                    .replace("&amp;", "&")
+            });
+        (status, message)
+    }
+}

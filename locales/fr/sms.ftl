@@ -1,0 +1,35 @@
+# Réponses SMS, français. Un SMS fait 160 caractères GSM-7 : restez court et
+# dans l'alphabet GSM-7 (ni ç ni ê). Les mots-clés sont dans flows/*.toml.
+
+## Formulations propres au SMS
+error-too-many-sms = Trop d'essais. Envoyez AIDE quand vous voulez. Merci.
+public-declined-sms = Rien n'a été enregistré. Vous pouvez écrire à tout moment.
+
+## Commandes
+sms-help-volunteer = Kanda : SIGNALER pour signaler un enfant, VISITE pour une visite, STATUT pour vos signalements, LANG EN in English. Vite : {sms-usage-report}. {sms-usage-visit}. AIDE SIGNALER : codes.
+sms-help-public = Kanda protection de l'enfance : pour nous parler d'un enfant en danger, envoyez SIGNALER. Quelques questions ; vous pouvez rester anonyme.
+sms-continue = Ou répondez à la dernière question pour continuer.
+sms-volunteers-only = Ceci est pour les bénévoles inscrits. Pour signaler un enfant en danger, envoyez SIGNALER.
+sms-expired = Votre conversation a expiré, rien n'a été enregistré. Envoyez SIGNALER pour recommencer, ou AIDE.
+sms-language-set = Langue : Francais. Envoyez AIDE pour l'aide.
+sms-language-usage = Send LANG EN for English, LANG FR pour francais, LANG RW mu Kinyarwanda.
+
+## Formulaires en un message
+sms-usage-report = SIGNALER age F/M souci danger(O/N) [code village] [prénom]
+sms-usage-report-help = SIGNALER age F/M souci danger(O/N) [code village] [prénom]. Souci : 1 violence 2 négligence 3 sans parent 4 exploitation 5 école 6 handicap 7 autre. Moins d'1 an : 88. Ex SIGNALER 7 F 2 O
+sms-usage-visit = VISITE numéro-de-cas résultat [note]
+sms-usage-visit-help = VISITE numéro-de-cas résultat [note]. Résultat : 1 en sécurité 2 pareil 3 pire ou danger 4 famille introuvable. Ex VISITE 34222358 1 Retour à l'école
+sms-form-refused = {$field} : {$reason} Envoyez : {$usage}
+sms-form-missing = manquant.
+sms-form-place = aucun village n'a le code {$code}.
+sms-form-place-needed = donnez le code du village.
+sms-form-extra = mots en trop : {$extra}.
+sms-field-age = Age
+sms-field-sex = Fille ou garcon
+sms-field-concern = Souci
+sms-field-danger = Danger maintenant
+sms-field-pick = Village
+sms-field-name = Prénom
+sms-field-reference = Numéro de cas
+sms-field-outcome = Résultat
+sms-field-note = Note
