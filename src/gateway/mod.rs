@@ -2,6 +2,7 @@
 //! service, wire format out. Nothing below this module knows a wire format.
 
 pub mod africastalking;
+pub mod twilio_signature;
 
 use axum::http::{header, HeaderMap};
 use base64::Engine as _;
