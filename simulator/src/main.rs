@@ -1,8 +1,11 @@
 //! kanda-sim: a terminal phone, a scenario runner and a load generator that
-//! speak Africa's Talking's USSD wire format to a Kanda server.
+//! speak Africa's Talking's USSD wire format to a Kanda server, and an SMS
+//! chat over Twilio's signed inbound webhook.
 
 mod load;
 mod scenario;
+mod sms;
+mod twiml;
 mod wire;
 
 use std::process::ExitCode;
@@ -17,7 +20,8 @@ use crate::wire::{form, session_id, Conn, Target};
 #[command(
     name = "kanda-sim",
     version,
-    about = "A phone, a scenario runner and a load generator for Kanda's USSD endpoint"
+    about = "A phone, a scenario runner and a load generator for Kanda's USSD endpoint, \
+             and an SMS chat over Twilio's signed webhook"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,6 +42,36 @@ enum Command {
         /// Gateway token (sent as ?token=).
         #[arg(long)]
         token: Option<String>,
+    },
+    /// Chat by SMS as a phone would, through Twilio's signed inbound webhook.
+    ///
+    /// Each line read is one SMS, posted as Twilio posts it and signed with
+    /// X-Twilio-Signature; each <Message> of the TwiML reply is printed with
+    /// its length and SMS segments. A line `!again` resends the last SMS with
+    /// the same MessageSid, as a gateway retry does. Ctrl-D ends.
+    Sms {
+        /// The server's Twilio SMS webhook, e.g. http://127.0.0.1:8080/sms/twilio
+        #[arg(long)]
+        url: String,
+        /// The sender, in E.164.
+        #[arg(long)]
+        phone: String,
+        /// The service's number.
+        #[arg(long, default_value = "+250788999999")]
+        to: String,
+        /// The Twilio auth token that signs each request (default: the one
+        /// `kanda serve --demo` uses when none is configured).
+        #[arg(
+            long,
+            env = "KANDA_TWILIO_AUTH_TOKEN",
+            default_value = "kanda-demo-twilio-token",
+            hide_env_values = true
+        )]
+        auth_token: String,
+        /// The URL the signature covers, when the server knows itself by another
+        /// (KANDA_PUBLIC_URL behind a proxy); default: --url.
+        #[arg(long)]
+        signed_url: Option<String>,
     },
     /// Scripted sessions with expected screens; exits non-zero on a mismatch.
     Run {
@@ -104,6 +138,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &service_code,
             )
             .await
+        }
+        Command::Sms {
+            url,
+            phone,
+            to,
+            auth_token,
+            signed_url,
+        } => {
+            sms::chat(sms::Chat {
+                signed_url: signed_url.unwrap_or_else(|| url.clone()),
+                url,
+                phone,
+                to,
+                auth_token,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Run {
             scenarios,

@@ -114,6 +114,14 @@ impl Reply {
     }
 }
 
+/// A server's answer to one post.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
 pub struct Conn {
     target: Target,
     sender: SendRequest<Full<Bytes>>,
@@ -137,22 +145,40 @@ impl Conn {
 
     /// Posts one form; returns the status and body.
     pub async fn post(&mut self, body: String) -> anyhow::Result<(u16, String)> {
+        let answer = self.send(body, &[]).await?;
+        Ok((answer.status, answer.body))
+    }
+
+    /// Posts one form with extra headers (such as a signature).
+    pub async fn send(&mut self, body: String, headers: &[(&str, &str)]) -> anyhow::Result<Answer> {
         self.sender.ready().await.context("connection closed")?;
-        let req = hyper::Request::post(self.target.path_and_query.as_str())
+        let mut req = hyper::Request::post(self.target.path_and_query.as_str())
             .header(hyper::header::HOST, self.target.authority.as_str())
             .header(
                 hyper::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
-            )
-            .body(Full::new(Bytes::from(body)))?;
+            );
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Full::new(Bytes::from(body)))?;
         let res = self
             .sender
             .send_request(req)
             .await
             .context("request failed")?;
         let status = res.status().as_u16();
+        let content_type = res
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
         let body = res.into_body().collect().await?.to_bytes();
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok(Answer {
+            status,
+            content_type,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
     }
 
     pub async fn hop(&mut self, form: String) -> anyhow::Result<Reply> {
