@@ -315,6 +315,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Check => check(&config),
         Command::Serve { demo, bind } => {
+            let mut config = config;
+            if demo && config.sms.twilio.is_none() {
+                // `kanda-sim sms` signs with this token by default, so the demo
+                // answers Twilio's webhook with no set-up. Never outside --demo.
+                config.sms.twilio = Some(TwilioConfig {
+                    account_sid: DEMO_TWILIO_ACCOUNT.into(),
+                    auth_token: Secret::new(DEMO_TWILIO_TOKEN),
+                    from: None,
+                    api_url: "http://127.0.0.1:9".into(),
+                });
+                println!("Demo: Twilio webhooks verify with the demo auth token `{DEMO_TWILIO_TOKEN}` (set KANDA_TWILIO_AUTH_TOKEN to use yours).");
+            }
             let state = AppState::build(config, Arc::new(SystemClock)).await?;
             if demo {
                 match crate::demo::seed(&state).await? {
@@ -324,7 +336,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             let listener = tokio::net::TcpListener::bind(bind).await?;
             let addr = listener.local_addr()?;
-            println!("Kanda listening on http://{addr} (USSD: POST /ussd/africastalking)");
+            println!("Kanda listening on http://{addr} (USSD: POST /ussd/africastalking, SMS: POST /sms/twilio and /sms/africastalking)");
             tracing::info!(%addr, db = ?state.store.dialect(), "serving");
             crate::launch(listener, state, shutdown_signal()).await?;
             Ok(std::process::ExitCode::SUCCESS)
@@ -407,6 +419,11 @@ async fn outbox(config: Config, command: OutboxCommand) -> anyhow::Result<std::p
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
+
+/// The auth token `kanda serve --demo` checks Twilio webhooks with when
+/// none is configured (and `kanda-sim sms` signs with by default).
+pub const DEMO_TWILIO_TOKEN: &str = "kanda-demo-twilio-token";
+const DEMO_TWILIO_ACCOUNT: &str = "AC00000000000000000000000000000000";
 
 fn check(config: &Config) -> anyhow::Result<std::process::ExitCode> {
     let content = crate::load_content(config)?;
