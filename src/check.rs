@@ -10,7 +10,7 @@ use crate::{
     domain::{CaseRef, Locale},
     engine::{numbered, paginate, RECENT_REPORTS},
     flows::{FlowSet, InputCheck, Kind, State, KEY_MORE},
-    gsm::{units, UssdBudget},
+    gsm::{sms_segments, units, UssdBudget},
     import::MAX_PLACE_NAME,
     source::{Problem, SourceFile},
     texts::{Texts, REFERENCE_LOCALE},
@@ -219,6 +219,140 @@ pub fn check(
                         break;
                     }
                 }
+            }
+        }
+    }
+    problems
+}
+
+/// Messages the SMS service shows, whatever the flows.
+pub const SMS_BUILTIN: &[&str] = &[
+    "sms-help-volunteer",
+    "sms-help-public",
+    "sms-continue",
+    "sms-volunteers-only",
+    "sms-expired",
+    "sms-language-set",
+    "sms-language-usage",
+    "sms-form-refused",
+    "sms-form-missing",
+    "sms-form-place",
+    "sms-form-place-needed",
+    "sms-form-extra",
+];
+
+/// The SMS side: every message a keyword's form shows exists, and no SMS
+/// text (`sms-*`, `*-sms`) can take more than `segments` SMS segments in
+/// any language, rendered with the longest values it can hold (a warning:
+/// it still sends, at the cost of more messages).
+pub fn check_sms(
+    flows: &FlowSet,
+    texts: &Texts,
+    locale_files: &[SourceFile],
+    segments: usize,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let reference = texts.reference().clone();
+    let en_file = locale_files
+        .iter()
+        .find(|f| f.path.contains(&format!("/{REFERENCE_LOCALE}/")))
+        .cloned()
+        .unwrap_or(SourceFile {
+            path: format!("locales/{REFERENCE_LOCALE}"),
+            text: String::new(),
+        });
+    for id in SMS_BUILTIN {
+        if texts.message(&reference, id).is_none() {
+            problems.push(Problem::error(
+                &en_file,
+                1,
+                format!("message `{id}` is missing: the SMS service shows it"),
+            ));
+        }
+    }
+    let mut usages = Vec::new();
+    let mut fields = Vec::new();
+    for entry in &flows.sms {
+        let crate::flows::SmsTarget::Conversation {
+            form: Some(form), ..
+        } = &entry.target
+        else {
+            continue;
+        };
+        usages.push(form.usage.clone());
+        let ids = std::iter::once(form.usage.clone()).chain(
+            form.fields
+                .iter()
+                .map(|f| format!("sms-field-{}", flows.state(f.state).name)),
+        );
+        for id in ids {
+            if texts.message(&reference, &id).is_none() {
+                problems.push(Problem {
+                    file: entry.file.clone(),
+                    line: entry.line,
+                    message: format!(
+                        "the form shows `{id}`, which `{REFERENCE_LOCALE}` does not define"
+                    ),
+                    warning: false,
+                });
+            }
+            if id.starts_with("sms-field-") {
+                fields.push(id);
+            }
+        }
+    }
+    for locale in texts.locales() {
+        let with_codes = || {
+            let mut a = samples(flows, texts, locale);
+            a.set("code", FluentValue::from("W".repeat(20)));
+            a.set("extra", FluentValue::from("W".repeat(40)));
+            a
+        };
+        let mut args = with_codes();
+        let longest = |ids: &mut dyn Iterator<Item = String>| {
+            ids.map(|id| texts.format(locale, &id, Some(&with_codes())))
+                .max_by_key(|t| units(t).1)
+                .unwrap_or_default()
+        };
+        let reasons = [
+            "sms-form-missing",
+            "sms-form-place",
+            "sms-form-place-needed",
+            "sms-form-extra",
+            "error-number",
+            "error-choice",
+            "error-reference-check",
+            "error-reference-unknown",
+            "error-too-long",
+        ];
+        args.set(
+            "field",
+            FluentValue::from(longest(&mut fields.iter().cloned())),
+        );
+        args.set(
+            "usage",
+            FluentValue::from(longest(&mut usages.iter().cloned())),
+        );
+        args.set(
+            "reason",
+            FluentValue::from(longest(&mut reasons.iter().map(|r| r.to_string()))),
+        );
+        for (id, info) in texts.messages(locale) {
+            if !(id.starts_with("sms-") || id.ends_with("-sms")) {
+                continue;
+            }
+            let text = texts.format(locale, id, Some(&args));
+            let n = sms_segments(&text);
+            if n > segments {
+                let (enc, len) = units(&text);
+                problems.push(Problem {
+                    file: info.file.clone(),
+                    line: info.line,
+                    message: format!(
+                        "in `{locale}` `{id}` can take {n} SMS segments ({len} {enc:?} characters), over the budget of {segments} (KANDA_SMS_SEGMENTS): {text:?}"
+                    ),
+                    warning: true,
+                });
             }
         }
     }

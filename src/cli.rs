@@ -79,6 +79,10 @@ pub struct Common {
     /// SMS conversations (inbound keywords) end after this long without a message.
     #[arg(long, env = "KANDA_SMS_SESSION_TTL", default_value = "30m", value_parser = parse_duration, global = true)]
     pub sms_session_ttl: std::time::Duration,
+    /// SMS segments a reply may take (160 GSM-7 or 70 UCS-2 characters each);
+    /// `kanda check` warns about any SMS text that could take more.
+    #[arg(long, env = "KANDA_SMS_SEGMENTS", default_value_t = 2, global = true)]
+    pub sms_segments: usize,
     /// Public base URL the SMS gateways call back (e.g. https://kanda.example.org).
     #[arg(long, env = "KANDA_PUBLIC_URL", value_parser = parse_public_url, global = true)]
     pub public_url: Option<String>,
@@ -212,6 +216,7 @@ impl Common {
             session_ttl: self.session_ttl,
             public_url: self.public_url.clone(),
             sms_session_ttl: self.sms_session_ttl,
+            sms_segments: self.sms_segments,
             sms: self.sms_config()?,
             outbox: OutboxConfig {
                 max_attempts: self.outbox_max_attempts,

@@ -21,6 +21,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// SMS conversations (inbound keywords) end after this long without a message.
     pub sms_session_ttl: Duration,
+    /// SMS segments a reply may take before `kanda check` warns.
+    pub sms_segments: usize,
     /// Outgoing SMS: the provider and its credentials.
     pub sms: SmsConfig,
     /// Outgoing SMS: how the outbox worker retries and paces itself.
@@ -173,6 +175,7 @@ impl Config {
             session_ttl: Duration::from_secs(600),
             public_url: None,
             sms_session_ttl: Duration::from_secs(30 * 60),
+            sms_segments: 2,
             sms: SmsConfig::default(),
             outbox: OutboxConfig::default(),
         }

@@ -976,7 +976,7 @@ fn build_form(
     fields: &Spanned<Vec<String>>,
     index: &BTreeMap<(FlowId, String), StateIdx>,
     states: &[Option<State>],
-    state_named: &dyn Fn(&Spanned<String>, &mut Vec<Problem>) -> Option<StateIdx>,
+    state_named: &Resolver<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<Form> {
     let at = file.line_of(fields.span().start);

@@ -87,6 +87,7 @@ pub fn load_content(config: &Config) -> std::io::Result<Content> {
             &flow_files,
             &config.default_locale,
         ));
+        problems.extend(check::check_sms(f, t, &locale_files, config.sms_segments));
     }
     Ok(Content {
         flows,

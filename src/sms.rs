@@ -204,14 +204,11 @@ impl<'a> Conversation<'a> {
         // In a conversation an answer may look like a keyword (a child named
         // Sura): there only exact keywords count.
         let typos = self.open.is_none();
-        let found = match words.first() {
-            Some(w) => Some(
-                self.state
-                    .grammar
-                    .find(self.flows(), w.text, typos, self.audience()),
-            ),
-            None => None,
-        };
+        let found = words.first().map(|w| {
+            self.state
+                .grammar
+                .find(self.flows(), w.text, typos, self.audience())
+        });
         match found {
             Some(Ok((i, lang))) => {
                 let after = words.get(1).map_or("", |w| &body[w.start..]);

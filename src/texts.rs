@@ -225,6 +225,11 @@ impl Texts {
         &self.reference
     }
 
+    /// Every message of a language, by id.
+    pub fn messages(&self, locale: &Locale) -> impl Iterator<Item = (&String, &MessageInfo)> {
+        self.messages.get(locale).into_iter().flatten()
+    }
+
     pub fn message(&self, locale: &Locale, id: &str) -> Option<&MessageInfo> {
         self.messages.get(locale)?.get(id)
     }

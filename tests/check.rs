@@ -226,3 +226,91 @@ fn the_binary_checks_from_any_directory_and_exits_non_zero_on_problems() {
         "{stdout}"
     );
 }
+
+#[test]
+fn sms_keywords_and_forms_are_checked_with_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_content(dir.path());
+    let report = dir.path().join("flows/report.toml");
+    edit(
+        &report,
+        r#"form = ["age", "sex", "concern", "danger", "pick?", "name?"]"#,
+        r#"form = ["age", "sex", "nowhere", "name?", "danger"]"#,
+    );
+    edit(&report, r#"en = ["REPORT"]"#, r#"en = ["RE PORT"]"#);
+    let line = line_of(&report, "form = [");
+    let words = line_of(&report, "words = {");
+    let found = problems(dir.path());
+    let expect = [
+        format!(
+            "{}:{line}: sms form: unknown state `nowhere`",
+            report.display()
+        ),
+        format!(
+            "{}:{line}: sms form: `name` takes the rest of the message, so it must come last",
+            report.display()
+        ),
+        format!(
+            "{}:{line}: sms form: `danger` is required but follows an optional field",
+            report.display()
+        ),
+        format!(
+            "{}:{words}: sms keyword: `RE PORT` must be one word of letters or digits",
+            report.display()
+        ),
+    ];
+    for e in &expect {
+        assert!(found.contains(e), "{e}\nnot in {found:#?}");
+    }
+}
+
+#[test]
+fn a_form_field_without_its_message_is_an_error_and_long_sms_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_content(dir.path());
+    for lang in ["en", "fr", "rw"] {
+        let ftl = dir.path().join(format!("locales/{lang}/sms.ftl"));
+        let text = fs::read_to_string(&ftl).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("sms-field-danger"))
+            .collect();
+        fs::write(&ftl, kept.join("\n")).unwrap();
+    }
+    let report = dir.path().join("flows/report.toml");
+    let found = problems(dir.path());
+    let e = format!(
+        "{}:{}: the form shows `sms-field-danger`, which `en` does not define",
+        report.display(),
+        line_of(&report, "words = {")
+    );
+    assert!(found.contains(&e), "{e}\nnot in {found:#?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_content(dir.path());
+    let mut config = Config::for_database("sqlite://unused.db");
+    config.flows_dir = dir.path().join("flows");
+    config.locales_dir = dir.path().join("locales");
+    config.sms_segments = 1;
+    let content = kanda::load_content(&config).unwrap();
+    let ftl = dir.path().join("locales/en/sms.ftl");
+    let w = format!(
+        "{}:{}: warning: in `en` `sms-help-volunteer` can take 2 SMS segments",
+        ftl.display(),
+        line_of(&ftl, "sms-help-volunteer =")
+    );
+    let warnings: Vec<String> = content
+        .problems
+        .iter()
+        .filter(|p| p.warning)
+        .map(|p| p.to_string())
+        .collect();
+    assert!(
+        warnings.iter().any(|p| p.starts_with(&w)),
+        "{w}\nnot in {warnings:#?}"
+    );
+    assert!(
+        !content.problems.iter().any(|p| !p.warning),
+        "over the segment budget is a warning, not an error"
+    );
+}

@@ -242,8 +242,8 @@ async fn an_expired_conversation_says_how_to_start_again(db: Db) {
         .store
         .purge_sms(
             now - 30 * 60_000,
-            now - 25 * 3600_000,
-            now - 7 * 24 * 3600_000,
+            now - 25 * 3_600_000,
+            now - 7 * 24 * 3_600_000,
         )
         .await
         .unwrap();

@@ -39,10 +39,10 @@ fn authorized(
     q: &TokenQuery,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, StatusCode> {
     if !super::authorized(state.config.gateway_token.as_deref(), q.token(), headers) {
         tracing::warn!("Africa's Talking SMS callback with a missing or wrong gateway token");
-        return Err(plain(StatusCode::FORBIDDEN, "forbidden"));
+        return Err(StatusCode::FORBIDDEN);
     }
     Ok(form_fields(body))
 }
@@ -55,7 +55,7 @@ pub async fn inbound(
 ) -> Response {
     let fields = match authorized(&state, &q, &headers, &body) {
         Ok(f) => f,
-        Err(refused) => return refused,
+        Err(refused) => return plain(refused, "forbidden"),
     };
     let (Some(id), Some(from)) = (
         field(&fields, "id").filter(|i| !i.is_empty() && i.len() <= 128),
@@ -111,7 +111,7 @@ pub async fn delivery(
 ) -> Response {
     let fields = match authorized(&state, &q, &headers, &body) {
         Ok(f) => f,
-        Err(refused) => return refused,
+        Err(refused) => return plain(refused, "forbidden"),
     };
     let (Some(id), Some(status)) = (field(&fields, "id"), field(&fields, "status")) else {
         tracing::warn!("Africa's Talking delivery report without id or status");

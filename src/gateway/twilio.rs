@@ -82,10 +82,10 @@ fn verified(
     headers: &HeaderMap,
     uri: &Uri,
     body: &[u8],
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, StatusCode> {
     let Some(token) = auth_token(state) else {
         tracing::warn!("Twilio webhook refused: KANDA_TWILIO_AUTH_TOKEN is not set");
-        return Err(twiml(StatusCode::FORBIDDEN, None));
+        return Err(StatusCode::FORBIDDEN);
     };
     let fields = form_fields(body);
     let signature = headers
@@ -96,11 +96,11 @@ fn verified(
         Some(sig) if twilio_signature::verify(token, &url, &fields, sig) => Ok(fields),
         Some(_) => {
             tracing::warn!(%url, "Twilio webhook with a wrong signature");
-            Err(twiml(StatusCode::FORBIDDEN, None))
+            Err(StatusCode::FORBIDDEN)
         }
         None => {
             tracing::warn!(%url, "Twilio webhook without a signature");
-            Err(twiml(StatusCode::FORBIDDEN, None))
+            Err(StatusCode::FORBIDDEN)
         }
     }
 }
@@ -120,7 +120,7 @@ pub async fn inbound(
 ) -> Response {
     let fields = match verified(&state, &headers, &uri, &body) {
         Ok(f) => f,
-        Err(refused) => return refused,
+        Err(refused) => return twiml(refused, None),
     };
     let id = field(&fields, "MessageSid").or_else(|| field(&fields, "SmsSid"));
     let (Some(id), Some(from)) = (
@@ -156,7 +156,7 @@ pub async fn status(
 ) -> Response {
     let fields = match verified(&state, &headers, &uri, &body) {
         Ok(f) => f,
-        Err(refused) => return refused,
+        Err(refused) => return twiml(refused, None),
     };
     let (Some(id), Some(status)) = (
         field(&fields, "MessageSid"),
