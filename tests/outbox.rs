@@ -747,9 +747,12 @@ async fn an_outage_then_a_killed_server_lose_and_duplicate_nothing(db: Db) {
     let healthy = Arc::new(AtomicBool::new(false));
     let fake = Fake::start({
         let healthy = healthy.clone();
-        move |_, _| match healthy.load(Ordering::SeqCst) {
-            true => Reply::Twilio,
-            false => Reply::Status(503, "Service Unavailable", vec![]),
+        // The outage: 503s, and every third call hangs past the timeout
+        // (so some messages are `sending` when the server dies).
+        move |_, n| match (healthy.load(Ordering::SeqCst), n % 3) {
+            (true, _) => Reply::Twilio,
+            (false, 0) => Reply::Hang,
+            (false, _) => Reply::Status(503, "Service Unavailable", vec![]),
         }
     })
     .await;
@@ -765,14 +768,13 @@ async fn an_outage_then_a_killed_server_lose_and_duplicate_nothing(db: Db) {
         first.state.send_sms(msg).await.unwrap();
     }
     let store = first.state.store.clone();
-    eventually("every message tried twice during the outage", || async {
-        store
-            .list_outbox()
-            .await
-            .unwrap()
-            .iter()
-            .all(|m| m.attempts >= 2)
-    })
+    eventually(
+        "every message tried twice during the outage, some in flight",
+        || async {
+            let all = store.list_outbox().await.unwrap();
+            all.iter().all(|m| m.attempts >= 2) && all.iter().any(|m| m.status == "sending")
+        },
+    )
     .await;
     assert!(fake.accepted().is_empty());
 
