@@ -335,6 +335,22 @@ impl Store {
         .await
     }
 
+    /// How many messages are in each status.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    sqlx::Row::try_get(r, "status")?,
+                    sqlx::Row::try_get(r, "n")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Every message, oldest first.
     pub async fn list_outbox(&self) -> Result<Vec<OutboxRow>> {
         let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY created_at, id");
