@@ -152,14 +152,21 @@ pub async fn launch(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let purge = tokio::spawn(ussd::purge_loop(state.clone()));
-    let purge_sms = tokio::spawn(sms::purge_loop(state.clone()));
-    let outbox = state.outbox.spawn(state.store.clone());
-    let result = axum::serve(listener, app(state))
+    // Stopped when this returns, and also when this future is dropped (a
+    // test that aborts the server's task kills its worker with it).
+    let _purge = AbortOnDrop(tokio::spawn(ussd::purge_loop(state.clone())));
+    let _purge_sms = AbortOnDrop(tokio::spawn(sms::purge_loop(state.clone())));
+    let _outbox = AbortOnDrop(state.outbox.spawn(state.store.clone()));
+    axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await;
-    purge.abort();
-    purge_sms.abort();
-    outbox.abort();
-    result
+        .await
+}
+
+/// A task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -146,6 +146,10 @@ impl Outbox {
         let mut bucket = self.0.rate.map(Bucket::new);
         let mut paused_until: Option<Instant> = None;
         let mut sends: JoinSet<Option<Duration>> = JoinSet::new();
+        // Expired leases are handed back at start and then at least every
+        // poll (or half a lease), busy or idle.
+        let release_every = config.poll.min(config.lease / 2);
+        let mut released_at: Option<Instant> = None;
         tracing::info!(provider = self.0.provider.name(), worker = %owner, "SMS outbox worker started");
         loop {
             while let Some(done) = sends.try_join_next() {
@@ -164,8 +168,23 @@ impl Outbox {
                 }
                 paused_until = None;
             }
+            if released_at.is_none_or(|at| at.elapsed() >= release_every) {
+                match store.release_expired_leases().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        messages = n,
+                        "outbox: leases ended (a worker died?): those messages are sent again"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox: could not release expired leases")
+                    }
+                }
+                released_at = Some(Instant::now());
+            }
+            // Claim in batches: while sends are in flight, wait until half
+            // the slots are free rather than claim one row per finished send.
             let free = config.concurrency.saturating_sub(sends.len());
-            if free == 0 {
+            if free == 0 || (!sends.is_empty() && free < config.concurrency.div_ceil(2)) {
                 if let Some(done) = sends.join_next().await {
                     paused_until = later(paused_until, pause_of(done));
                 }

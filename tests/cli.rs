@@ -1,5 +1,6 @@
 //! The command line against real databases: imports with row-numbered
-//! errors (all or nothing per file) and `kanda cases list --json`.
+//! errors (all or nothing per file), `kanda cases list --json`, and
+//! `kanda outbox list|retry`.
 
 mod common;
 
@@ -33,7 +34,8 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 
 both!(
     imports_are_row_numbered_and_all_or_nothing,
-    cases_list_json_has_the_contract_fields
+    cases_list_json_has_the_contract_fields,
+    outbox_list_and_retry
 );
 
 async fn imports_are_row_numbered_and_all_or_nothing(db: Db) {
@@ -172,4 +174,116 @@ async fn cases_list_json_has_the_contract_fields(db: Db) {
     assert_eq!(rows[1]["anonymous"], true);
     assert!(!out.contains("Amina"), "the list carries no child's name");
     app.stop().await;
+}
+
+async fn outbox_list_and_retry(db: Db) {
+    use kanda::outbox::{NewSms, SmsKind};
+    use kanda::store::Attempt;
+    let db = TestDb::new(db).await;
+    // No server: the messages stay as this test leaves them.
+    let state = kanda::AppState::build(
+        common::config(&db),
+        std::sync::Arc::new(kanda::clock::SystemClock),
+    )
+    .await
+    .unwrap();
+    kanda::demo::seed(&state).await.unwrap();
+    let sms = |body: &str, key: &str, urgent: bool| NewSms {
+        to: kanda::domain::Phone::from_trusted(GRACE.into()),
+        body: body.into(),
+        urgent,
+        kind: SmsKind::Notice,
+        source_key: key.into(),
+    };
+    let failed = state
+        .send_sms(sms("Visit due", "o:1", false))
+        .await
+        .unwrap();
+    let queued = state.send_sms(sms("Danger", "o:2", true)).await.unwrap();
+    let store = &state.store;
+    store
+        .claim_sms("t", 1, std::time::Duration::from_secs(60))
+        .await
+        .unwrap(); // the urgent one
+    store
+        .sms_attempted(
+            queued,
+            "t",
+            "log",
+            8,
+            Attempt::Later {
+                at: store.clock().now_ms() + 3_600_000,
+                counts: true,
+                error: "503".into(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .claim_sms("t", 1, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let refused = Attempt::Failed {
+        error: "twilio: 401 Unauthorized error 20003: Authenticate".into(),
+    };
+    assert!(store
+        .sms_attempted(failed, "t", "twilio", 8, refused)
+        .await
+        .unwrap());
+
+    let (code, out, err) = kanda(&db, &["outbox", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    for key in [
+        "id",
+        "to",
+        "body",
+        "status",
+        "attempts",
+        "provider",
+        "provider_message_id",
+        "created_at",
+        "last_error",
+        "kind",
+        "urgent",
+        "provider_status",
+        "next_attempt_at",
+    ] {
+        assert!(
+            rows.iter().all(|r| r.get(key).is_some()),
+            "{key} missing in {out}"
+        );
+    }
+    assert_eq!(rows[0]["id"], failed);
+    assert_eq!(rows[0]["status"], "failed");
+    assert_eq!(rows[0]["provider"], "twilio");
+    assert_eq!(rows[0]["attempts"], 1);
+    assert_eq!(rows[0]["kind"], "notice");
+    assert!(rows[0]["last_error"].as_str().unwrap().contains("20003"));
+    assert!(chrono::DateTime::parse_from_rfc3339(rows[0]["created_at"].as_str().unwrap()).is_ok());
+    assert_eq!(rows[1]["status"], "queued");
+    assert_eq!(rows[1]["urgent"], true);
+
+    let (code, out, err) = kanda(&db, &["outbox", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("failed") && out.contains("Visit due"), "{out}");
+
+    let (code, _, err) = kanda(&db, &["outbox", "retry", &queued.to_string()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("outbox message {queued} is queued: only a failed or undelivered message can be retried")),
+        "{err}"
+    );
+    let (code, _, err) = kanda(&db, &["outbox", "retry", "999999"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no outbox message 999999"), "{err}");
+    let (code, out, err) = kanda(&db, &["outbox", "retry", &failed.to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("queued again"), "{out}");
+    let m = store.outbox_message(failed).await.unwrap().unwrap();
+    assert_eq!((m.status.as_str(), m.attempts), ("queued", 0));
 }

@@ -21,5 +21,8 @@ CREATE TABLE outbox (
     updated_at          BIGINT  NOT NULL,
     sent_at             BIGINT
 );
-CREATE INDEX outbox_claim ON outbox (status, urgent, next_attempt_at);
+-- The claim walks due messages in its order and stops after a batch, without sorting the queue.
+CREATE INDEX outbox_due ON outbox (urgent DESC, next_attempt_at, id) WHERE status = 'queued';
+-- Leases of claimed messages, to hand back those whose worker died.
+CREATE INDEX outbox_leases ON outbox (lease_until) WHERE status = 'sending';
 CREATE INDEX outbox_provider_message ON outbox (provider_message_id);

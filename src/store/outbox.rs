@@ -59,18 +59,18 @@ pub enum Attempt {
     Failed { error: String },
 }
 
-/// The claim: due queued rows, and rows whose worker's lease ended, urgent
-/// first, then by due time, then in order of queueing. `$lock` is what the
-/// dialects need differently: PostgreSQL locks the chosen rows and skips
-/// those another instance is claiming; SQLite has one writer and needs none.
+/// The claim: due queued rows, urgent first, then by due time, then in
+/// order of queueing (the order of the `outbox_due` index, so it reads a
+/// batch and stops). `$lock` is what the dialects need differently:
+/// PostgreSQL locks the chosen rows and skips those another instance is
+/// claiming; SQLite has one writer and needs none.
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
             "UPDATE outbox SET status = 'sending', lease_until = $1, lease_owner = $2, updated_at = $3
              WHERE id IN (
                  SELECT id FROM outbox
-                 WHERE (status = 'queued' AND next_attempt_at <= $3)
-                    OR (status = 'sending' AND lease_until <= $3)
+                 WHERE status = 'queued' AND next_attempt_at <= $3
                  ORDER BY urgent DESC, next_attempt_at, id
                  LIMIT $4 ",
             $lock,
@@ -214,6 +214,24 @@ impl Store {
         Ok(rows)
     }
 
+    /// Puts back in the queue the messages whose lease ended (their worker
+    /// died, or lost its database): they are sent again, by whichever worker
+    /// claims them next. Returns how many.
+    pub async fn release_expired_leases(&self) -> Result<u64> {
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some(
+                    "UPDATE outbox SET status = 'queued', lease_until = NULL, lease_owner = NULL, updated_at = $1
+                     WHERE status = 'sending' AND lease_until <= $1",
+                ),
+                args: vec![self.clock.now_ms().into()],
+                decode: Box::new(|o| Ok(o.rows_affected)),
+            },
+        )
+        .await
+    }
+
     /// Records how a claimed message's send ended. `false` when the worker
     /// no longer held its lease (another one took the message over).
     pub async fn sms_attempted(
@@ -333,6 +351,22 @@ impl Store {
             },
         )
         .await
+    }
+
+    /// How many messages are in each status.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    sqlx::Row::try_get(r, "status")?,
+                    sqlx::Row::try_get(r, "n")?,
+                ))
+            })
+            .collect()
     }
 
     /// Every message, oldest first.
