@@ -50,14 +50,7 @@ pub fn check(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let reference = texts.reference().clone();
-    let en_file = locale_files
-        .iter()
-        .find(|f| f.path.contains(&format!("/{REFERENCE_LOCALE}/")))
-        .cloned()
-        .unwrap_or(SourceFile {
-            path: format!("locales/{REFERENCE_LOCALE}"),
-            text: String::new(),
-        });
+    let en_file = reference_file(locale_files);
 
     if !texts.has_locale(default_locale) {
         problems.push(Problem::error(
@@ -225,6 +218,18 @@ pub fn check(
     problems
 }
 
+/// A file of the reference language, where a missing message is reported.
+fn reference_file(locale_files: &[SourceFile]) -> SourceFile {
+    locale_files
+        .iter()
+        .find(|f| f.path.contains(&format!("/{REFERENCE_LOCALE}/")))
+        .cloned()
+        .unwrap_or(SourceFile {
+            path: format!("locales/{REFERENCE_LOCALE}"),
+            text: String::new(),
+        })
+}
+
 /// Messages the SMS service shows, whatever the flows.
 pub const SMS_BUILTIN: &[&str] = &[
     "sms-help-volunteer",
@@ -253,14 +258,7 @@ pub fn check_sms(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let reference = texts.reference().clone();
-    let en_file = locale_files
-        .iter()
-        .find(|f| f.path.contains(&format!("/{REFERENCE_LOCALE}/")))
-        .cloned()
-        .unwrap_or(SourceFile {
-            path: format!("locales/{REFERENCE_LOCALE}"),
-            text: String::new(),
-        });
+    let en_file = reference_file(locale_files);
     for id in SMS_BUILTIN {
         if texts.message(&reference, id).is_none() {
             problems.push(Problem::error(

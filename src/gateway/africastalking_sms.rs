@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{africastalking::TokenQuery, form_fields};
+use super::{africastalking::TokenQuery, field, form_fields};
 use crate::{
     outbox::{NewSms, SmsKind},
     sms, AppState,
@@ -24,13 +24,6 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
         text,
     )
         .into_response()
-}
-
-fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The form's fields when the gateway token is right.

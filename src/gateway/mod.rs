@@ -15,6 +15,14 @@ pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// The first value of a form field.
+pub fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// Records a delivery report for the outbox; an unknown message or status
 /// is recorded as such and never an error. The status answers the gateway.
 pub async fn record_delivery(

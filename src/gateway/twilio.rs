@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{form_fields, twilio_signature};
+use super::{field, form_fields, twilio_signature};
 use crate::{sms, AppState};
 
 /// The auth token inbound signatures are checked with; without one every
@@ -103,13 +103,6 @@ fn verified(
             Err(StatusCode::FORBIDDEN)
         }
     }
-}
-
-fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 pub async fn inbound(
