@@ -473,3 +473,98 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_of(args: &[&str]) -> anyhow::Result<Config> {
+        let mut all = vec!["kanda"];
+        all.extend_from_slice(args);
+        all.push("check");
+        Cli::try_parse_from(all)?.common.config()
+    }
+
+    #[test]
+    fn the_selected_provider_s_missing_settings_are_named() {
+        let e = config_of(&["--sms-provider", "twilio", "--twilio-account-sid", "AC1"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("KANDA_TWILIO_AUTH_TOKEN, KANDA_TWILIO_FROM") && !e.contains("ACCOUNT_SID"),
+            "{e}"
+        );
+        let e = config_of(&["--sms-provider", "africastalking"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KANDA_AT_USERNAME, KANDA_AT_API_KEY"), "{e}");
+        let log = config_of(&[]).unwrap();
+        assert_eq!(log.sms.provider, SmsProvider::Log);
+        assert_eq!(log.sms.rate, None);
+        assert!(log.public_url.is_none() && log.sms.twilio.is_none());
+    }
+
+    #[test]
+    fn twilio_settings_are_kept_and_their_token_never_printed() {
+        let args = [
+            "--sms-provider",
+            "twilio",
+            "--twilio-account-sid",
+            "AC1",
+            "--twilio-auth-token",
+            "hunter2",
+            "--twilio-from",
+            "+15005550006",
+            "--twilio-api-url",
+            "http://127.0.0.1:9/",
+            "--public-url",
+            "https://kanda.example.org/",
+        ];
+        let mut all = vec!["kanda"];
+        all.extend_from_slice(&args);
+        all.push("check");
+        let cli = Cli::try_parse_from(all).unwrap();
+        assert!(!format!("{cli:?}").contains("hunter2"));
+        let config = cli.common.config().unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let twilio = config.sms.twilio.as_ref().unwrap();
+        assert_eq!(twilio.auth_token.expose(), "hunter2");
+        assert_eq!(twilio.api_url, "http://127.0.0.1:9");
+        assert_eq!(config.sms.rate, Some(1.0), "twilio's default rate");
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://kanda.example.org")
+        );
+        assert_eq!(config.outbox.max_attempts, 8);
+        assert_eq!(config.outbox.backoff, std::time::Duration::from_secs(10));
+        assert_eq!(
+            config.sms_session_ttl,
+            std::time::Duration::from_secs(30 * 60)
+        );
+
+        // Twilio's credentials stay known with another provider (inbound
+        // signatures), and the rate follows the provider or the flag.
+        let at = config_of(&[
+            "--sms-provider",
+            "africastalking",
+            "--at-username",
+            "sandbox",
+            "--at-api-key",
+            "k",
+            "--twilio-account-sid",
+            "AC1",
+            "--twilio-auth-token",
+            "t",
+        ])
+        .unwrap();
+        assert!(at.sms.twilio.is_some());
+        assert_eq!(at.sms.rate, Some(10.0));
+        let fast = config_of(&["--sms-rate", "unlimited"]).unwrap();
+        assert_eq!(fast.sms.rate, None);
+        let lease = config_of(&["--outbox-lease", "5s", "--sms-timeout", "10s"]);
+        assert!(lease
+            .unwrap_err()
+            .to_string()
+            .contains("KANDA_OUTBOX_LEASE"));
+    }
+}
