@@ -329,6 +329,15 @@ impl<'a> Conversation<'a> {
             .add_sms_input(&row.id, &key, answer)
             .await?;
         let inputs = self.state.store.sms_inputs(&row.id, Some(&key)).await?;
+        if inputs.len() > crate::ussd::MAX_INPUTS {
+            // Back and forth without end: every message replays them all.
+            self.state
+                .store
+                .end_sms_conversation(&self.msg.from)
+                .await?;
+            let locale = self.locale(None);
+            return Ok(self.text(&locale, "error-too-many-sms"));
+        }
         self.replay(row, start, &inputs).await
     }
 

@@ -490,6 +490,17 @@ async fn malformed_twilio_requests_get_twiml(db: Db) {
     app.sms(GRACE, "REPORT").await;
     let long = app.sms(GRACE, &"y".repeat(500)).await;
     assert!(long.contains("Too long"), "{long}");
+    // Back and forth without end is ended politely, not replayed forever.
+    app.sms(GRACE, "REPORT").await;
+    let mut last = String::new();
+    for i in 0..=kanda::ussd::MAX_INPUTS {
+        last = app.sms(GRACE, if i % 2 == 0 { "1" } else { "0" }).await;
+    }
+    assert_eq!(
+        last,
+        "Too many tries. Send HELP when you are ready. Thank you."
+    );
+    assert_eq!(app.state.store.count(Table::SmsInputs).await.unwrap(), 0);
     app.stop().await;
 }
 
