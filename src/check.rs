@@ -244,6 +244,12 @@ pub const SMS_BUILTIN: &[&str] = &[
     "sms-form-place",
     "sms-form-place-needed",
     "sms-form-extra",
+    "sms-help-staff",
+    "sms-staff-only",
+    "sms-ack-usage",
+    "sms-ack-done",
+    "sms-ack-already",
+    "sms-ack-other-centre",
 ];
 
 /// The SMS side: every message a keyword's form shows exists, and no SMS

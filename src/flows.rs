@@ -239,6 +239,19 @@ pub enum SmsTarget {
     Language,
     /// The sender's recent reports.
     Status,
+    /// A staff member acknowledges a case (`ACK <reference>`).
+    Ack,
+}
+
+/// Who may use a keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Registered volunteers.
+    Volunteer,
+    /// Anyone not a registered volunteer.
+    Public,
+    /// The centres' registered staff.
+    Staff,
 }
 
 /// A one-message form: the states whose answers it carries, in order.
@@ -264,7 +277,7 @@ pub struct SmsEntry {
     /// Who may use it: a flow with `entry = "public"` serves members of the
     /// public; any other serves registered volunteers; HELP and the language
     /// serve everyone.
-    pub audience: Option<Entry>,
+    pub audience: Option<Audience>,
     /// Language code, then its words.
     pub words: Vec<(String, Vec<String>)>,
     pub target: SmsTarget,
@@ -444,8 +457,8 @@ impl FlowSet {
         let mut sms = Vec::new();
         for (file, id, raw) in &parsed {
             let audience = match raw.entry.as_ref().map(|e| e.get_ref().as_str()) {
-                Some("public") => Entry::Public,
-                _ => Entry::Volunteer,
+                Some("public") => Audience::Public,
+                _ => Audience::Volunteer,
             };
             for r in &raw.sms {
                 if let Some(entry) = build_sms(
@@ -868,7 +881,7 @@ fn build_state(
 fn build_sms(
     file: &SourceFile,
     flow: &FlowId,
-    audience: Entry,
+    audience: Audience,
     raw: &RawSms,
     index: &BTreeMap<(FlowId, String), StateIdx>,
     starts: &BTreeMap<FlowId, StateIdx>,
@@ -917,12 +930,13 @@ fn build_sms(
     let (target, audience) = match raw.command.as_ref().map(|c| (c, c.get_ref().as_str())) {
         Some((_, "help")) => (SmsTarget::Help, None),
         Some((_, "language")) => (SmsTarget::Language, None),
-        Some((_, "status")) => (SmsTarget::Status, Some(Entry::Volunteer)),
+        Some((_, "status")) => (SmsTarget::Status, Some(Audience::Volunteer)),
+        Some((_, "ack")) => (SmsTarget::Ack, Some(Audience::Staff)),
         Some((c, other)) => {
             err(
                 problems,
                 file.line_of(c.span().start),
-                format!("unknown command `{other}`: use help, language or status"),
+                format!("unknown command `{other}`: use help, language, status or ack"),
             );
             return None;
         }

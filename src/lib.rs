@@ -1,6 +1,7 @@
 //! Kanda: child-protection reports from a feature phone, routed to the
 //! provincial centre responsible for the child's location.
 
+pub mod cases;
 pub mod check;
 pub mod cli;
 pub mod clock;

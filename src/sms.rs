@@ -12,11 +12,13 @@
 use std::time::Duration;
 
 use crate::{
+    cases::{self, CaseError, StageChange},
+    domain::CaseRef,
     domain::{Locale, Phone},
     engine::{Channel, FormReply, Session, VolunteerSnapshot},
-    flows::{Entry, FlowSet, SmsTarget},
+    flows::{Audience, FlowSet, SmsTarget},
     keywords::{self, Keywords},
-    store::{ConversationRow, Sender},
+    store::{ConversationRow, Sender, StaffMember},
     AppState,
 };
 
@@ -51,24 +53,46 @@ impl Grammar {
     }
 
     /// The entry a word names for this audience, and the keyword's
-    /// language; `Err(true)` when it names entries only others may use.
+    /// language; `Err(Some(audience))` when it names entries only that
+    /// audience may use.
     fn find<'g>(
         &'g self,
         flows: &'g FlowSet,
         word: &str,
         typos: bool,
-        audience: Entry,
-    ) -> Result<(usize, &'g str), bool> {
+        sender: Senders,
+    ) -> Result<(usize, &'g str), Option<Audience>> {
         let hits = self.keywords.find(word, typos);
         let mine: Vec<_> = hits
             .iter()
-            .filter(|h| flows.sms[*h.target].audience.is_none_or(|a| a == audience))
+            .filter(|h| {
+                flows.sms[*h.target]
+                    .audience
+                    .is_none_or(|a| sender.may_use(a))
+            })
             .collect();
         match mine.first() {
             // Two different entries one typo away: neither is meant for sure.
             Some(h) if mine.iter().all(|o| o.target == h.target) => Ok((*h.target, h.lang)),
-            Some(_) => Err(false),
-            None => Err(!hits.is_empty()),
+            Some(_) => Err(None),
+            None => Err(hits.first().and_then(|h| flows.sms[*h.target].audience)),
+        }
+    }
+}
+
+/// What the sender of a message is registered as.
+#[derive(Clone, Copy, Debug)]
+struct Senders {
+    volunteer: bool,
+    staff: bool,
+}
+
+impl Senders {
+    fn may_use(self, audience: Audience) -> bool {
+        match audience {
+            Audience::Volunteer => self.volunteer,
+            Audience::Public => !self.volunteer,
+            Audience::Staff => self.staff,
         }
     }
 }
@@ -110,6 +134,7 @@ struct Conversation<'a> {
     state: &'a AppState,
     msg: &'a InboundSms,
     sender: Option<Sender>,
+    staff: Option<StaffMember>,
     /// The open conversation (`None` when there is none or it timed out).
     open: Option<ConversationRow>,
     timed_out: bool,
@@ -118,6 +143,7 @@ struct Conversation<'a> {
 impl<'a> Conversation<'a> {
     async fn load(state: &'a AppState, msg: &'a InboundSms) -> anyhow::Result<Self> {
         let sender = state.store.sms_sender(&msg.from).await?;
+        let staff = state.store.staff_member(&msg.from).await?;
         let row = state.store.sms_conversation(&msg.from).await?;
         let ttl = state.config.sms_session_ttl.as_millis() as i64;
         let now = state.store.clock().now_ms();
@@ -130,15 +156,16 @@ impl<'a> Conversation<'a> {
             state,
             msg,
             sender,
+            staff,
             open,
             timed_out,
         })
     }
 
-    fn audience(&self) -> Entry {
-        match self.sender {
-            Some(_) => Entry::Volunteer,
-            None => Entry::Public,
+    fn audience(&self) -> Senders {
+        Senders {
+            volunteer: self.sender.is_some(),
+            staff: self.staff.is_some(),
         }
     }
 
@@ -156,7 +183,12 @@ impl<'a> Conversation<'a> {
     /// keyword's (a member of the public writing SIGNALER reads French), or
     /// the deployment's default.
     fn locale(&self, keyword_lang: Option<&str>) -> Locale {
-        let profile = self.sender.as_ref().and_then(|s| self.known(&s.locale));
+        let profile = self
+            .sender
+            .as_ref()
+            .map(|s| s.locale.as_str())
+            .or(self.staff.as_ref().map(|s| s.locale.as_str()))
+            .and_then(|l| self.known(l));
         let open = self.open.as_ref().and_then(|c| self.known(&c.locale));
         profile
             .or(open)
@@ -169,9 +201,10 @@ impl<'a> Conversation<'a> {
     }
 
     fn help(&self, locale: &Locale) -> String {
-        match self.audience() {
-            Entry::Volunteer => self.text(locale, "sms-help-volunteer"),
-            Entry::Public => self.text(locale, "sms-help-public"),
+        match (&self.sender, &self.staff) {
+            (Some(_), _) => self.text(locale, "sms-help-volunteer"),
+            (None, Some(_)) => self.text(locale, "sms-help-staff"),
+            (None, None) => self.text(locale, "sms-help-public"),
         }
     }
 
@@ -214,9 +247,12 @@ impl<'a> Conversation<'a> {
                 let after = words.get(1).map_or("", |w| &body[w.start..]);
                 self.keyword(i, lang, after).await
             }
-            Some(Err(true)) if self.open.is_none() => {
+            Some(Err(Some(audience))) if self.open.is_none() => {
                 let locale = self.locale(None);
-                Ok(self.text(&locale, "sms-volunteers-only"))
+                Ok(match audience {
+                    Audience::Staff => self.text(&locale, "sms-staff-only"),
+                    _ => self.text(&locale, "sms-volunteers-only"),
+                })
             }
             _ => self.continue_or_help().await,
         }
@@ -239,6 +275,7 @@ impl<'a> Conversation<'a> {
             }
             SmsTarget::Language => self.language(&locale, after).await,
             SmsTarget::Status => self.status(&locale).await,
+            SmsTarget::Ack => self.ack(&locale, after).await,
             SmsTarget::Conversation { start, form } => {
                 match form {
                     Some(form) if !after.trim().is_empty() => {
@@ -406,6 +443,48 @@ impl<'a> Conversation<'a> {
             }
         }
         Ok(reply)
+    }
+
+    /// `ACK <reference>` from a staff phone: the case's first response.
+    async fn ack(&self, locale: &Locale, after: &str) -> anyhow::Result<String> {
+        let texts = self.state.engine.texts();
+        let with_ref = |id: &str, r: &str| {
+            texts.format(
+                locale,
+                id,
+                Some(&crate::texts::args([("reference", r.to_string())])),
+            )
+        };
+        let Some(word) = keywords::words(after).into_iter().next() else {
+            return Ok(self.text(locale, "sms-ack-usage"));
+        };
+        let reference = match CaseRef::parse(word.text) {
+            Ok(r) => r,
+            Err(crate::domain::CaseRefError::CheckDigit) => {
+                return Ok(with_ref("error-reference-check", word.text))
+            }
+            Err(_) => return Ok(self.text(locale, "sms-ack-usage")),
+        };
+        let changed = cases::change_stage(
+            &self.state.store,
+            &reference,
+            StageChange::Acknowledge,
+            &self.msg.from,
+            None,
+            "sms",
+            format!("sms:{}:{}", self.msg.provider, self.msg.message_id),
+        )
+        .await;
+        Ok(match changed {
+            Ok(_) => with_ref("sms-ack-done", reference.as_str()),
+            Err(CaseError::NoCase(_)) => with_ref("error-reference-unknown", reference.as_str()),
+            Err(CaseError::OtherCentre { .. }) => {
+                with_ref("sms-ack-other-centre", reference.as_str())
+            }
+            Err(CaseError::NotAllowed { .. }) => with_ref("sms-ack-already", reference.as_str()),
+            Err(CaseError::NotStaff(_)) => self.text(locale, "sms-staff-only"),
+            Err(CaseError::Store(e)) => return Err(e.into()),
+        })
     }
 
     /// A volunteer's recent reports and their stages.

@@ -13,11 +13,13 @@ use sqlx::{
     AnyPool, Executor, Row,
 };
 
+mod cases;
 mod group_commit;
 mod outbox;
 mod sms;
 mod write;
 
+pub use cases::{CaseRow, NewEvent, StaffMember};
 pub use sms::{ConversationRow, Sender};
 
 pub use group_commit::Durability;

@@ -49,7 +49,12 @@ both!(
     malformed_twilio_requests_get_twiml,
     twilio_delivery_reports_are_recorded,
     africastalking_sms_replies_through_the_outbox_once,
+    staff_acknowledge_their_own_centres_cases_only,
 );
+
+const CLAUDINE: &str = "+250788100001"; // caseworker, CAPE-S, English
+const JEAN: &str = "+250788100002"; // manager, CAPE-S, French
+const ALINE: &str = "+250788200001"; // caseworker, CAPE-E, Kinyarwanda
 
 async fn one_message_report_makes_one_case_in_own_village(db: Db) {
     let db = TestDb::new(db).await;
@@ -600,5 +605,59 @@ async fn africastalking_sms_replies_through_the_outbox_once(db: Db) {
     )
     .await;
     assert_eq!(status, 400);
+    app.stop().await;
+}
+
+async fn staff_acknowledge_their_own_centres_cases_only(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = app(&db).await;
+    let reference = reference_in(&app.sms(GRACE, "REPORT 7 F 2 Y").await);
+    // Another centre's staff is refused, and nothing changes.
+    let other = app.sms(ALINE, &format!("NABONYE {reference}")).await;
+    assert_eq!(
+        other,
+        format!("Dosiye {reference} si iy'ikigo cyanyu. Nta cyahindutse.")
+    );
+    assert_eq!(cases(&app).await[0].stage, "new");
+    // Volunteers and the public may not acknowledge.
+    for phone in [GRACE, STRANGER] {
+        let no = app.sms(phone, &format!("ACK {reference}")).await;
+        assert_eq!(no, "This is for the centre's staff.", "{phone}");
+    }
+    // A wrong reference, a check digit off, a case that does not exist.
+    let usage = app.sms(CLAUDINE, "ACK").await;
+    assert_eq!(usage, "Send ACK and the case number, e.g. ACK 34222358.");
+    let mut wrong = reference.as_str().as_bytes().to_vec();
+    wrong.swap(3, 4);
+    let wrong = String::from_utf8(wrong).unwrap();
+    if wrong != reference.as_str() {
+        let bad = app.sms(CLAUDINE, &format!("ACK {wrong}")).await;
+        assert!(
+            bad.ends_with("is not a case number. Check each digit."),
+            "{bad}"
+        );
+    }
+    let missing = CaseRef::from_body(1_234_567);
+    let none = app.sms(CLAUDINE, &format!("ack {missing}")).await;
+    assert_eq!(none, format!("No case {missing}. Check the number."));
+    // The right centre: acknowledged once, on the timeline.
+    let done = app.sms(CLAUDINE, &format!("ACK {reference}")).await;
+    assert_eq!(
+        done,
+        format!("Case {reference} acknowledged. Thank you. The details are in the staff web view.")
+    );
+    assert_eq!(cases(&app).await[0].stage, "acknowledged");
+    let again = app.sms(JEAN, &format!("RECU {reference}")).await;
+    assert_eq!(
+        again,
+        format!("Le dossier {reference} était déjà pris en compte.")
+    );
+    let events = app.state.store.case_events(&reference).await.unwrap();
+    let acks: Vec<_> = events.iter().filter(|e| e.kind == "acknowledged").collect();
+    assert_eq!(acks.len(), 1, "{events:?}");
+    assert_eq!(acks[0].channel.as_deref(), Some("sms"));
+    assert!(acks[0].actor.as_deref().unwrap().starts_with("staff:"));
+    let help = app.sms(CLAUDINE, "help").await;
+    assert!(help.starts_with("Kanda staff: reply ACK"), "{help}");
     app.stop().await;
 }

@@ -34,3 +34,11 @@ sms-field-name = Name
 sms-field-reference = Case number
 sms-field-outcome = Outcome
 sms-field-note = Note
+
+## Centre staff
+sms-help-staff = Kanda staff: reply ACK and the case number to acknowledge an alert, e.g. ACK 34222358. Case details are in the staff web view.
+sms-staff-only = This is for the centre's staff.
+sms-ack-usage = Send ACK and the case number, e.g. ACK 34222358.
+sms-ack-done = Case {$reference} acknowledged. Thank you. The details are in the staff web view.
+sms-ack-already = Case {$reference} was already acknowledged.
+sms-ack-other-centre = Case {$reference} is not a case of your centre. Nothing was changed.

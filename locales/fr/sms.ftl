@@ -33,3 +33,11 @@ sms-field-name = Prénom
 sms-field-reference = Numéro de cas
 sms-field-outcome = Résultat
 sms-field-note = Note
+
+## Personnel des centres
+sms-help-staff = Kanda personnel : répondez RECU et le numéro du dossier pour accuser réception d'une alerte, ex. RECU 34222358. Les détails sont dans la vue web.
+sms-staff-only = Ceci est pour le personnel du centre.
+sms-ack-usage = Envoyez RECU et le numéro du dossier, ex. RECU 34222358.
+sms-ack-done = Dossier {$reference} : réception notée. Merci. Les détails sont dans la vue web.
+sms-ack-already = Le dossier {$reference} était déjà pris en compte.
+sms-ack-other-centre = Le dossier {$reference} n'est pas un dossier de votre centre. Rien n'a changé.

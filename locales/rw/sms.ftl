@@ -34,3 +34,11 @@ sms-field-name = Izina
 sms-field-reference = Nimero ya dosiye
 sms-field-outcome = Uko ameze
 sms-field-note = Icyitonderwa
+
+## Centre staff
+sms-help-staff = Abakozi ba Kanda: subiza NABONYE na nimero ya dosiye wemeze ko wabonye, urugero NABONYE 34222358. Ibisobanuro biri ku rubuga rw'abakozi.
+sms-staff-only = Ibi ni iby'abakozi b'ikigo.
+sms-ack-usage = Ohereza NABONYE na nimero ya dosiye, urugero NABONYE 34222358.
+sms-ack-done = Dosiye {$reference} yemejwe. Murakoze. Ibisobanuro biri ku rubuga rw'abakozi.
+sms-ack-already = Dosiye {$reference} yari yaremejwe.
+sms-ack-other-centre = Dosiye {$reference} si iy'ikigo cyanyu. Nta cyahindutse.
