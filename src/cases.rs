@@ -190,6 +190,37 @@ pub async fn change_stage(
     })
 }
 
+/// A case as `kanda cases show` gives it: its summary, its timeline
+/// (registration, alerts, acknowledgements, escalations, visits, stage
+/// changes) and its deadlines with their state.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub case: crate::store::CaseSummary,
+    pub timeline: Vec<crate::store::CaseEvent>,
+    pub deadlines: Vec<Deadline>,
+}
+
+/// A deadline of a case: `pending`, `met`, `missed` or `cancelled`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Deadline {
+    pub kind: String,
+    pub due_at: String,
+    pub state: String,
+    pub settled_at: Option<String>,
+}
+
+pub async fn view(store: &Store, reference: &CaseRef) -> Result<Option<CaseView>, StoreError> {
+    let Some(case) = store.case_summary(reference).await? else {
+        return Ok(None);
+    };
+    Ok(Some(CaseView {
+        case,
+        timeline: store.case_events(reference).await?,
+        deadlines: vec![],
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

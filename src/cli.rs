@@ -202,6 +202,25 @@ pub enum CasesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One case with its timeline: alerts, acknowledgements, escalations,
+    /// visits, stage changes, and its deadlines with their state.
+    Show {
+        reference: String,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a stage change by a staff member of the case's centre:
+    /// acknowledged, assessed, planned, reviewed or closed.
+    Stage {
+        reference: String,
+        stage: String,
+        /// The staff member's registered phone.
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 impl Common {
@@ -366,10 +385,69 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Outbox { command } => outbox(config, command).await,
-        Command::Cases {
-            command: CasesCommand::List { json },
+        Command::Cases { command } => cases(config, command).await,
+    }
+}
+
+async fn cases(config: Config, command: CasesCommand) -> anyhow::Result<std::process::ExitCode> {
+    let state = AppState::build(config, Arc::new(SystemClock)).await?;
+    let reference = |r: &str| {
+        crate::domain::CaseRef::parse(r).map_err(|e| anyhow::anyhow!("`{r}` is not a case reference: {e}"))
+    };
+    match command {
+        CasesCommand::Show { reference: r, json } => {
+            let r = reference(&r)?;
+            let Some(view) = crate::cases::view(&state.store, &r).await? else {
+                eprintln!("no case {r}");
+                return Ok(std::process::ExitCode::FAILURE);
+            };
+            if json {
+                println!("{}", serde_json::to_string(&view)?);
+            } else {
+                let c = &view.case;
+                println!(
+                    "{}  {}  {}  {}  urgent={}  {}  {}",
+                    c.reference, c.stage, c.centre, c.concern, c.urgent, c.location, c.created_at
+                );
+                for e in &view.timeline {
+                    println!(
+                        "  {}  {:<14} {}{}{}",
+                        e.at,
+                        e.kind,
+                        e.actor.as_deref().unwrap_or(""),
+                        e.outcome.as_deref().map(|o| format!(" {o}")).unwrap_or_default(),
+                        e.note.as_deref().map(|n| format!(" \"{n}\"")).unwrap_or_default()
+                    );
+                }
+                for d in &view.deadlines {
+                    println!("  deadline {:<14} due {}  {}", d.kind, d.due_at, d.state);
+                }
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        CasesCommand::Stage {
+            reference: r,
+            stage,
+            by,
+            note,
         } => {
-            let state = AppState::build(config, Arc::new(SystemClock)).await?;
+            let r = reference(&r)?;
+            let change = crate::cases::StageChange::parse(&stage).map_err(anyhow::Error::msg)?;
+            let by = state.phones.read(&by).map_err(|e| anyhow::anyhow!("--by {by}: {e}"))?;
+            let key = format!("cli:{}", crate::domain::random_token());
+            match crate::cases::change_stage(&state.store, &r, change, &by, note, "cli", key).await {
+                Ok(done) => {
+                    println!("case {r}: {} -> {}", done.from.as_str(), change.target().as_str());
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Err(crate::cases::CaseError::Store(e)) => Err(e.into()),
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(std::process::ExitCode::FAILURE)
+                }
+            }
+        }
+        CasesCommand::List { json } => {
             for c in state.store.list_cases().await? {
                 if json {
                     println!("{}", serde_json::to_string(&c)?);

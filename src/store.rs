@@ -600,15 +600,19 @@ impl Store {
     }
 
     pub async fn list_cases(&self) -> Result<Vec<CaseSummary>> {
-        let rows = sqlx::query(
-            "SELECT c.reference, c.stage, ce.code AS centre, c.urgent, c.concern, c.channel, c.self_report, c.anonymous,
-                    l.code AS location, c.created_at
-             FROM cases c JOIN centres ce ON ce.id = c.centre_id JOIN locations l ON l.id = c.location_id
-             ORDER BY c.created_at, c.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!("{CASE_SUMMARY} ORDER BY c.created_at, c.id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(case_summary).collect()
+    }
+
+    pub async fn case_summary(&self, reference: &CaseRef) -> Result<Option<CaseSummary>> {
+        let sql = format!("{CASE_SUMMARY} WHERE c.reference = $1");
+        sqlx::query(&sql)
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| case_summary(&r))
+            .transpose()
     }
 
     /// The case's timeline, oldest first: its registration (from the case
@@ -817,6 +821,11 @@ impl Store {
         Ok(rows.len())
     }
 }
+
+const CASE_SUMMARY: &str =
+    "SELECT c.reference, c.stage, ce.code AS centre, c.urgent, c.concern, c.channel, c.self_report, c.anonymous,
+            l.code AS location, c.created_at
+     FROM cases c JOIN centres ce ON ce.id = c.centre_id JOIN locations l ON l.id = c.location_id";
 
 fn case_summary(r: &AnyRow) -> Result<CaseSummary> {
     Ok(CaseSummary {
