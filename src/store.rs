@@ -16,6 +16,7 @@ use sqlx::{
 mod group_commit;
 mod outbox;
 mod sms;
+mod timers;
 mod write;
 
 pub use sms::{ConversationRow, Sender};
@@ -23,6 +24,7 @@ pub use sms::{ConversationRow, Sender};
 pub use group_commit::Durability;
 use group_commit::{Flush, GroupCommit, WalFile};
 pub use outbox::{report_status, Attempt, ClaimedSms, OutboxRow};
+pub use timers::{NewTimer, Settlement, TimerRow, TimerState, FIRED_BATCH};
 use write::{run_alone, Row as Written, Write};
 
 /// How writes reach the database (see [`Store::write`]).
@@ -110,6 +112,9 @@ pub struct Store {
     writes: Writes,
     dialect: Dialect,
     clock: SharedClock,
+    /// Woken by [`Store::schedule`]: a scheduler on this store (or a clone)
+    /// looks at once rather than at its next poll.
+    timers_wake: Arc<tokio::sync::Notify>,
 }
 
 fn session_row(r: &Written) -> Result<SessionRow> {
@@ -283,6 +288,7 @@ impl Store {
             writes,
             dialect,
             clock,
+            timers_wake: Arc::default(),
         })
     }
 
