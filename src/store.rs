@@ -538,6 +538,16 @@ impl Store {
         }
     }
 
+    /// The case's row id (what timers and events refer to).
+    pub async fn case_id(&self, reference: &CaseRef) -> Result<Option<i64>> {
+        Ok(sqlx::query("SELECT id FROM cases WHERE reference = $1")
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<i64, _>("id"))
+            .transpose()?)
+    }
+
     pub async fn case_exists(&self, reference: &CaseRef) -> Result<bool> {
         Ok(
             sqlx::query("SELECT 1 AS one FROM cases WHERE reference = $1")
