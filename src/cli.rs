@@ -138,6 +138,12 @@ pub struct Common {
     /// Sends in flight at once, per server (within the rate).
     #[arg(long, env = "KANDA_OUTBOX_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]
     pub outbox_concurrency: u32,
+    /// Longest wait before the timer scheduler looks for due timers (timers this server schedules wake it at once).
+    #[arg(long, env = "KANDA_SCHEDULER_POLL", default_value = "1s", value_parser = parse_duration, global = true)]
+    pub scheduler_poll: std::time::Duration,
+    /// A timer claimed by a scheduler that died is run by another after this.
+    #[arg(long, env = "KANDA_SCHEDULER_LEASE", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub scheduler_lease: std::time::Duration,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {
@@ -244,6 +250,11 @@ impl Common {
                 lease: self.outbox_lease,
                 concurrency: self.outbox_concurrency as usize,
                 ..OutboxConfig::default()
+            },
+            scheduler: crate::scheduler::SchedulerConfig {
+                poll: self.scheduler_poll,
+                lease: self.scheduler_lease,
+                ..Default::default()
             },
         })
     }

@@ -27,6 +27,8 @@ pub struct Config {
     pub sms: SmsConfig,
     /// Outgoing SMS: how the outbox worker retries and paces itself.
     pub outbox: OutboxConfig,
+    /// Durable timers: how the scheduler polls, leases and retries.
+    pub scheduler: crate::scheduler::SchedulerConfig,
 }
 
 /// A credential: never printed, not even by `{:?}`.
@@ -178,6 +180,7 @@ impl Config {
             sms_segments: 2,
             sms: SmsConfig::default(),
             outbox: OutboxConfig::default(),
+            scheduler: crate::scheduler::SchedulerConfig::default(),
         }
     }
 }

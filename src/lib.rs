@@ -16,6 +16,7 @@ pub mod import;
 pub mod keywords;
 pub mod outbox;
 pub mod router;
+pub mod scheduler;
 pub mod sms;
 pub mod source;
 pub mod store;

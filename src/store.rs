@@ -17,6 +17,7 @@ mod cases;
 mod group_commit;
 mod outbox;
 mod sms;
+mod timers;
 mod write;
 
 pub use cases::{CaseRow, NewEvent, StaffMember};
@@ -25,6 +26,7 @@ pub use sms::{ConversationRow, Sender};
 pub use group_commit::Durability;
 use group_commit::{Flush, GroupCommit, WalFile};
 pub use outbox::{report_status, Attempt, ClaimedSms, OutboxRow};
+pub use timers::{NewTimer, Settlement, TimerRow, TimerState, FIRED_BATCH};
 use write::{run_alone, Row as Written, Write};
 
 /// How writes reach the database (see [`Store::write`]).
@@ -112,6 +114,9 @@ pub struct Store {
     writes: Writes,
     dialect: Dialect,
     clock: SharedClock,
+    /// Woken by [`Store::schedule`]: a scheduler on this store (or a clone)
+    /// looks at once rather than at its next poll.
+    timers_wake: Arc<tokio::sync::Notify>,
 }
 
 fn session_row(r: &Written) -> Result<SessionRow> {
@@ -285,6 +290,7 @@ impl Store {
             writes,
             dialect,
             clock,
+            timers_wake: Arc::default(),
         })
     }
 
@@ -532,6 +538,16 @@ impl Store {
                 .map_err(|e| StoreError::Invalid(e.to_string())),
             None => Err(StoreError::NoCentre(c.location_id)),
         }
+    }
+
+    /// The case's row id (what timers and events refer to).
+    pub async fn case_id(&self, reference: &CaseRef) -> Result<Option<i64>> {
+        Ok(sqlx::query("SELECT id FROM cases WHERE reference = $1")
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<i64, _>("id"))
+            .transpose()?)
     }
 
     pub async fn case_exists(&self, reference: &CaseRef) -> Result<bool> {
