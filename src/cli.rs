@@ -138,6 +138,12 @@ pub struct Common {
     /// Sends in flight at once, per server (within the rate).
     #[arg(long, env = "KANDA_OUTBOX_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]
     pub outbox_concurrency: u32,
+    /// The deployment's time zone (IANA name): rotas and quiet hours are in its local time.
+    #[arg(long, env = "KANDA_TIMEZONE", default_value = "Africa/Kigali", value_parser = crate::config::parse_timezone, global = true)]
+    pub timezone: chrono_tz::Tz,
+    /// Hours when reminders wait, local time (e.g. 21:00-07:00, may cross midnight), or `off`.
+    #[arg(long, env = "KANDA_QUIET_HOURS", value_parser = crate::config::parse_quiet_hours, global = true)]
+    pub quiet_hours: Option<crate::config::QuietSetting>,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {
@@ -226,6 +232,8 @@ impl Common {
                 concurrency: self.outbox_concurrency as usize,
                 ..OutboxConfig::default()
             },
+            timezone: self.timezone,
+            quiet_hours: self.quiet_hours.and_then(|q| q.0),
         })
     }
 
@@ -566,5 +574,32 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("KANDA_OUTBOX_LEASE"));
+    }
+
+    #[test]
+    fn time_zone_and_quiet_hours_default_parse_and_name_their_variable() {
+        let c = config_of(&[]).unwrap();
+        assert_eq!(c.timezone, chrono_tz::Tz::Africa__Kigali);
+        assert_eq!(c.quiet_hours, None);
+        let c = config_of(&["--timezone", "Europe/Paris", "--quiet-hours", "21:00-07:00"]).unwrap();
+        assert_eq!(c.timezone, chrono_tz::Tz::Europe__Paris);
+        let q = c.quiet_hours.unwrap();
+        assert_eq!((q.start_minute(), q.end_minute()), (21 * 60, 7 * 60));
+        assert_eq!(
+            config_of(&["--quiet-hours", "off"]).unwrap().quiet_hours,
+            None
+        );
+        let e = config_of(&["--quiet-hours", "07:00-07:00"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KANDA_QUIET_HOURS: `07:00-07:00`"), "{e}");
+        let e = config_of(&["--quiet-hours", "soon"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KANDA_QUIET_HOURS: `soon`"), "{e}");
+        let e = config_of(&["--timezone", "Mars/Olympus"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KANDA_TIMEZONE: `Mars/Olympus`"), "{e}");
     }
 }
