@@ -186,6 +186,10 @@ pub enum ImportKind {
     Volunteers,
     /// phone,name,role,centre_code,language (role: caseworker, manager, committee)
     Staff,
+    /// centre_code,phone,days,hours,fallback (e.g. CAPE-S,0788100001,mon-fri,08:00-17:00,yes); replaces each centre's rota
+    Rota,
+    /// centre_code,level,phone (level: 1, 2, 3... or caseworker, manager, committee); replaces each centre's chain
+    Chain,
 }
 
 #[derive(Subcommand, Debug)]
@@ -361,6 +365,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 ImportKind::Centres => Kind::Centres,
                 ImportKind::Volunteers => Kind::Volunteers,
                 ImportKind::Staff => Kind::Staff,
+                ImportKind::Rota => Kind::Rota,
+                ImportKind::Chain => Kind::Chain,
             };
             let shown = file.display().to_string();
             let input = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;

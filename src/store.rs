@@ -15,9 +15,11 @@ use sqlx::{
 
 mod group_commit;
 mod outbox;
+mod rota;
 mod sms;
 mod write;
 
+pub use rota::{ChainRow, Contact, RotaEntry, RotaRow, StaffMember};
 pub use sms::{ConversationRow, Sender};
 
 pub use group_commit::Durability;
@@ -844,6 +846,8 @@ pub enum Table {
     SmsConversations,
     SmsInputs,
     Outbox,
+    Rota,
+    EscalationChain,
 }
 
 impl Table {
@@ -859,6 +863,8 @@ impl Table {
             Table::SmsConversations => "sms_conversations",
             Table::SmsInputs => "sms_inputs",
             Table::Outbox => "outbox",
+            Table::Rota => "rota",
+            Table::EscalationChain => "escalation_chain",
         }
     }
 }
