@@ -18,6 +18,8 @@ fn collect(dir: &Path, out: &mut Vec<String>) {
 
 fn main() {
     let root = env::var("CARGO_MANIFEST_DIR").unwrap();
+    // `sqlx::migrate!` embeds these: a new migration must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
     let mut code = String::from("pub static FILES: &[(&str, &str, &str)] = &[\n");
     for (kind, dir) in [("flows", "flows"), ("locales", "locales")] {
         println!("cargo:rerun-if-changed={dir}");

@@ -140,7 +140,7 @@ pub async fn change_stage(
     source_key: String,
 ) -> Result<Changed, CaseError> {
     let staff = store
-        .staff_member(by)
+        .staff_by_phone(by)
         .await?
         .ok_or_else(|| CaseError::NotStaff(by.redacted()))?;
     let case = store

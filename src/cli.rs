@@ -144,6 +144,12 @@ pub struct Common {
     /// A timer claimed by a scheduler that died is run by another after this.
     #[arg(long, env = "KANDA_SCHEDULER_LEASE", default_value = "60s", value_parser = parse_duration, global = true)]
     pub scheduler_lease: std::time::Duration,
+    /// The deployment's time zone (IANA name): rotas and quiet hours are in its local time.
+    #[arg(long, env = "KANDA_TIMEZONE", default_value = "Africa/Kigali", value_parser = crate::config::parse_timezone, global = true)]
+    pub timezone: chrono_tz::Tz,
+    /// Hours when reminders wait, local time (e.g. 21:00-07:00, may cross midnight), or `off`.
+    #[arg(long, env = "KANDA_QUIET_HOURS", value_parser = crate::config::parse_quiet_hours, global = true)]
+    pub quiet_hours: Option<crate::config::QuietSetting>,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {
@@ -186,6 +192,10 @@ pub enum ImportKind {
     Volunteers,
     /// phone,name,role,centre_code,language (role: caseworker, manager, committee)
     Staff,
+    /// centre_code,phone,days,hours,fallback (e.g. CAPE-S,0788100001,mon-fri,08:00-17:00,yes); replaces each centre's rota
+    Rota,
+    /// centre_code,level,phone (level: 1, 2, 3... or caseworker, manager, committee); replaces each centre's chain
+    Chain,
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +266,8 @@ impl Common {
                 lease: self.scheduler_lease,
                 ..Default::default()
             },
+            timezone: self.timezone,
+            quiet_hours: self.quiet_hours.and_then(|q| q.0),
         })
     }
 
@@ -383,6 +395,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 ImportKind::Centres => Kind::Centres,
                 ImportKind::Volunteers => Kind::Volunteers,
                 ImportKind::Staff => Kind::Staff,
+                ImportKind::Rota => Kind::Rota,
+                ImportKind::Chain => Kind::Chain,
             };
             let shown = file.display().to_string();
             let input = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
@@ -655,5 +669,32 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("KANDA_OUTBOX_LEASE"));
+    }
+
+    #[test]
+    fn time_zone_and_quiet_hours_default_parse_and_name_their_variable() {
+        let c = config_of(&[]).unwrap();
+        assert_eq!(c.timezone, chrono_tz::Tz::Africa__Kigali);
+        assert_eq!(c.quiet_hours, None);
+        let c = config_of(&["--timezone", "Europe/Paris", "--quiet-hours", "21:00-07:00"]).unwrap();
+        assert_eq!(c.timezone, chrono_tz::Tz::Europe__Paris);
+        let q = c.quiet_hours.unwrap();
+        assert_eq!((q.start_minute(), q.end_minute()), (21 * 60, 7 * 60));
+        assert_eq!(
+            config_of(&["--quiet-hours", "off"]).unwrap().quiet_hours,
+            None
+        );
+        let e = config_of(&["--quiet-hours", "07:00-07:00"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KANDA_QUIET_HOURS: `07:00-07:00`"), "{e}");
+        let e = config_of(&["--quiet-hours", "soon"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KANDA_QUIET_HOURS: `soon`"), "{e}");
+        let e = config_of(&["--timezone", "Mars/Olympus"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KANDA_TIMEZONE: `Mars/Olympus`"), "{e}");
     }
 }

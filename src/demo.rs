@@ -7,7 +7,7 @@ use crate::{
     AppState,
 };
 
-const FILES: [(Kind, &str, &str); 4] = [
+const FILES: [(Kind, &str, &str); 6] = [
     (
         Kind::Locations,
         "src/demo/locations.csv",
@@ -27,6 +27,16 @@ const FILES: [(Kind, &str, &str); 4] = [
         Kind::Volunteers,
         "src/demo/volunteers.csv",
         include_str!("demo/volunteers.csv"),
+    ),
+    (
+        Kind::Rota,
+        "src/demo/rota.csv",
+        include_str!("demo/rota.csv"),
+    ),
+    (
+        Kind::Chain,
+        "src/demo/chain.csv",
+        include_str!("demo/chain.csv"),
     ),
 ];
 
@@ -54,7 +64,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     out.push_str("Staff:\n");
     out.push_str("  +250788100001  caseworker, Centre Amajyepfo\n");
     out.push_str("  +250788100002  manager, Centre Amajyepfo\n");
+    out.push_str("  +250788300001  committee contact, Centre Amajyepfo\n");
     out.push_str("  +250788200001  caseworker, Centre Iburasirazuba\n");
+    out.push_str("  +250788200002  manager, Centre Iburasirazuba\n");
+    out.push_str("Rota: Amajyepfo's caseworker is on duty mon-fri 08:00-17:00 and its fallback; Iburasirazuba's all week, all day.\n");
+    out.push_str(
+        "Escalation: caseworker, then manager (then, for Amajyepfo, the committee contact).\n",
+    );
     out.push_str("Any other number reports as a member of the public (self-referral).");
     Ok(Some(out))
 }

@@ -5,7 +5,8 @@ use std::{collections::HashMap, fmt, io::Read};
 
 use crate::{
     domain::{Country, Locale, Phone},
-    store::{CentreRow, LocationRow, StaffRow, Store, VolunteerRow},
+    rota::{parse_yes_no, Days, Hours, Level},
+    store::{CentreRow, ChainRow, LocationRow, RotaRow, StaffRow, Store, VolunteerRow},
     texts::Texts,
 };
 
@@ -20,6 +21,8 @@ pub enum Kind {
     Centres,
     Volunteers,
     Staff,
+    Rota,
+    Chain,
 }
 
 impl Kind {
@@ -29,6 +32,8 @@ impl Kind {
             Kind::Centres => &["code", "name", "province_code"],
             Kind::Volunteers => &["phone", "name", "language", "village_code"],
             Kind::Staff => &["phone", "name", "role", "centre_code", "language"],
+            Kind::Rota => &["centre_code", "phone", "days", "hours", "fallback"],
+            Kind::Chain => &["centre_code", "level", "phone"],
         }
     }
 }
@@ -358,8 +363,176 @@ impl Importer<'_> {
                 refuse_if_any(file, std::mem::take(&mut errors))?;
                 self.store.import_staff(&out).await?
             }
+            Kind::Rota => {
+                let out = self.rota_rows(&rows, &mut errors).await?;
+                refuse_if_any(file, std::mem::take(&mut errors))?;
+                self.store.import_rota(&out).await?
+            }
+            Kind::Chain => {
+                let out = self.chain_rows(&rows, &mut errors).await?;
+                refuse_if_any(file, std::mem::take(&mut errors))?;
+                self.store.import_chain(&out).await?
+            }
         };
         Ok(stored)
+    }
+
+    /// A row's centre and phone, when the phone is a staff member of that
+    /// centre (any spelling of the number); otherwise the reasons.
+    fn centre_staff(
+        &self,
+        r: &Record,
+        centres: &[String],
+        staff: &HashMap<Phone, String>,
+    ) -> Result<(String, Phone), Vec<String>> {
+        let code = r["centre_code"].clone();
+        let mut why = Vec::new();
+        let known = centres.contains(&code);
+        if !known {
+            why.push(format!(
+                "centre_code `{code}` is unknown: import centres first"
+            ));
+        }
+        match Phone::parse(&r["phone"], self.country) {
+            Err(e) => why.push(format!("phone: {e}")),
+            Ok(p) => match staff.get(&p) {
+                Some(c) if *c == code => {
+                    if why.is_empty() {
+                        return Ok((code, p));
+                    }
+                }
+                Some(other) if known => why.push(format!(
+                    "phone {p} is a staff member of {other}, not of {code}"
+                )),
+                Some(_) => {}
+                None => why.push(format!(
+                    "phone {p} is not a staff member: import staff first (committee contacts too, with role committee)"
+                )),
+            },
+        }
+        Err(why)
+    }
+
+    async fn rota_rows(
+        &self,
+        rows: &[(u64, Record)],
+        errors: &mut Vec<RowError>,
+    ) -> anyhow::Result<Vec<RotaRow>> {
+        let centres = self.store.centre_codes().await?;
+        let staff = self.store.staff_centres().await?;
+        let mut out = Vec::new();
+        // Each centre in the file: its first line, and whether it has a fallback.
+        let mut seen: Vec<(String, u64, bool)> = Vec::new();
+        for (line, r) in rows {
+            let mut why = Vec::new();
+            let who = self
+                .centre_staff(r, &centres, &staff)
+                .map_err(|w| why.extend(w));
+            let days = Days::parse(&r["days"]).map_err(|e| why.push(e));
+            let hours = Hours::parse(&r["hours"]).map_err(|e| why.push(e));
+            let fallback = parse_yes_no(&r["fallback"]).map_err(|e| why.push(e));
+            let code = &r["centre_code"];
+            if centres.contains(code) {
+                match seen.iter_mut().find(|(c, _, _)| c == code) {
+                    Some(s) => s.2 |= fallback == Ok(true),
+                    None => seen.push((code.clone(), *line, fallback == Ok(true))),
+                }
+            }
+            errors.extend(why.into_iter().map(|message| RowError {
+                line: *line,
+                message,
+            }));
+            if let (Ok((centre_code, phone)), Ok(days), Ok(hours), Ok(fallback)) =
+                (who, days, hours, fallback)
+            {
+                out.push(RotaRow {
+                    centre_code,
+                    phone,
+                    days,
+                    hours,
+                    fallback,
+                });
+            }
+        }
+        for (code, line, has_fallback) in seen {
+            if !has_fallback {
+                errors.push(RowError {
+                    line,
+                    message: format!("centre `{code}` has no fallback contact: set fallback to yes on at least one of its rows (who is alerted when no one is on duty)"),
+                });
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        Ok(out)
+    }
+
+    async fn chain_rows(
+        &self,
+        rows: &[(u64, Record)],
+        errors: &mut Vec<RowError>,
+    ) -> anyhow::Result<Vec<ChainRow>> {
+        let centres = self.store.centre_codes().await?;
+        let staff = self.store.staff_centres().await?;
+        let mut out = Vec::new();
+        let mut twice: HashMap<(String, Level, Phone), u64> = HashMap::new();
+        // Each centre in the file, in order: its levels, each with its first line.
+        let mut levels: Vec<(String, std::collections::BTreeMap<Level, u64>)> = Vec::new();
+        for (line, r) in rows {
+            let mut why = Vec::new();
+            let who = self
+                .centre_staff(r, &centres, &staff)
+                .map_err(|w| why.extend(w));
+            let level = Level::parse(&r["level"]).map_err(|e| why.push(e));
+            if let (Ok((code, phone)), Ok(level)) = (&who, &level) {
+                if let Some(prev) = twice.insert((code.clone(), *level, phone.clone()), *line) {
+                    why.push(format!(
+                        "phone {phone} is already on level {} of {code}, on line {prev}",
+                        level.get()
+                    ));
+                }
+            }
+            if let Ok(level) = &level {
+                let code = &r["centre_code"];
+                if centres.contains(code) {
+                    let i = match levels.iter().position(|(c, _)| c == code) {
+                        Some(i) => i,
+                        None => {
+                            levels.push((code.clone(), Default::default()));
+                            levels.len() - 1
+                        }
+                    };
+                    levels[i].1.entry(*level).or_insert(*line);
+                }
+            }
+            errors.extend(why.into_iter().map(|message| RowError {
+                line: *line,
+                message,
+            }));
+            if let (Ok((centre_code, phone)), Ok(level)) = (who, level) {
+                out.push(ChainRow {
+                    centre_code,
+                    level,
+                    phone,
+                });
+            }
+        }
+        for (code, found) in levels {
+            // Levels run 1, 2, 3...: the first one not where it belongs names the gap.
+            if let Some((want, (level, line))) = (1..)
+                .zip(&found)
+                .find(|(want, (level, _))| level.get() != *want)
+            {
+                errors.push(RowError {
+                    line: *line,
+                    message: format!(
+                        "level {} of {code}: level {want} is missing (levels start at 1, with no gap)",
+                        level.get()
+                    ),
+                });
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        Ok(out)
     }
 
     fn locale(&self, raw: &str) -> Result<Locale, String> {

@@ -15,6 +15,7 @@ pub mod gsm;
 pub mod import;
 pub mod keywords;
 pub mod outbox;
+pub mod rota;
 pub mod router;
 pub mod scheduler;
 pub mod sms;

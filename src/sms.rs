@@ -143,7 +143,7 @@ struct Conversation<'a> {
 impl<'a> Conversation<'a> {
     async fn load(state: &'a AppState, msg: &'a InboundSms) -> anyhow::Result<Self> {
         let sender = state.store.sms_sender(&msg.from).await?;
-        let staff = state.store.staff_member(&msg.from).await?;
+        let staff = state.store.staff_by_phone(&msg.from).await?;
         let row = state.store.sms_conversation(&msg.from).await?;
         let ttl = state.config.sms_session_ttl.as_millis() as i64;
         let now = state.store.clock().now_ms();

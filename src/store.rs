@@ -16,11 +16,13 @@ use sqlx::{
 mod cases;
 mod group_commit;
 mod outbox;
+mod rota;
 mod sms;
 mod timers;
 mod write;
 
-pub use cases::{CaseRow, NewEvent, StaffMember};
+pub use cases::{CaseRow, NewEvent};
+pub use rota::{ChainRow, Contact, RotaEntry, RotaRow, StaffMember};
 pub use sms::{ConversationRow, Sender};
 
 pub use group_commit::Durability;
@@ -871,6 +873,8 @@ pub enum Table {
     SmsConversations,
     SmsInputs,
     Outbox,
+    Rota,
+    EscalationChain,
 }
 
 impl Table {
@@ -886,6 +890,8 @@ impl Table {
             Table::SmsConversations => "sms_conversations",
             Table::SmsInputs => "sms_inputs",
             Table::Outbox => "outbox",
+            Table::Rota => "rota",
+            Table::EscalationChain => "escalation_chain",
         }
     }
 }

@@ -6,7 +6,7 @@
 use sqlx::Row as _;
 
 use super::{Durability, Result, Store, StoreError, Write};
-use crate::domain::{CaseRef, Phone};
+use crate::domain::CaseRef;
 
 /// What the case logic needs of a case (no child-identifying detail).
 #[derive(Clone, Debug)]
@@ -22,17 +22,6 @@ pub struct CaseRow {
     pub district: Option<String>,
     pub volunteer_id: Option<i64>,
     pub created_at: i64,
-}
-
-/// A staff member, found by phone.
-#[derive(Clone, Debug)]
-pub struct StaffMember {
-    pub id: i64,
-    pub name: String,
-    pub role: String,
-    pub centre_id: i64,
-    pub centre_code: String,
-    pub locale: String,
 }
 
 /// An event for a case's timeline.
@@ -90,28 +79,6 @@ impl Store {
             .await?
             .map(|r| case_row(&r))
             .transpose()
-    }
-
-    /// The staff member registered on this phone.
-    pub async fn staff_member(&self, phone: &Phone) -> Result<Option<StaffMember>> {
-        let row = sqlx::query(
-            "SELECT s.id, s.name, s.role, s.centre_id, ce.code AS centre_code, s.locale
-             FROM staff s JOIN centres ce ON ce.id = s.centre_id WHERE s.phone = $1",
-        )
-        .bind(phone.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(StaffMember {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                role: r.try_get("role")?,
-                centre_id: r.try_get("centre_id")?,
-                centre_code: r.try_get("centre_code")?,
-                locale: r.try_get("locale")?,
-            })
-        })
-        .transpose()
     }
 
     /// Moves a case from `from` to `to`; `false` when it was no longer at
