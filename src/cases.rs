@@ -64,9 +64,11 @@ impl StageChange {
             "planned" => StageChange::Plan,
             "reviewed" => StageChange::Review,
             "closed" => StageChange::Close,
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "`{other}` is not a stage: use acknowledged, assessed, planned, reviewed or closed"
-            )),
+            ))
+            }
         })
     }
 
@@ -211,13 +213,32 @@ pub struct Deadline {
 }
 
 pub async fn view(store: &Store, reference: &CaseRef) -> Result<Option<CaseView>, StoreError> {
-    let Some(case) = store.case_summary(reference).await? else {
+    let (Some(case), Some(row)) = (
+        store.case_summary(reference).await?,
+        store.case_row(reference).await?,
+    ) else {
         return Ok(None);
     };
+    let at = |ms: i64| crate::clock::from_ms(ms).to_rfc3339();
+    let deadlines = store
+        .timers_of_case(row.id)
+        .await?
+        .into_iter()
+        .filter(|t| crate::alerts::DEADLINES.contains(&t.kind.as_str()))
+        .map(|t| Deadline {
+            kind: t.kind,
+            due_at: at(t.due_at),
+            state: match t.state {
+                crate::store::TimerState::Fired => "missed".into(),
+                s => s.as_str().into(),
+            },
+            settled_at: t.settled_at.or(t.fired_at).map(at),
+        })
+        .collect();
     Ok(Some(CaseView {
         case,
         timeline: store.case_events(reference).await?,
-        deadlines: vec![],
+        deadlines,
     }))
 }
 

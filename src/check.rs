@@ -250,6 +250,17 @@ pub const SMS_BUILTIN: &[&str] = &[
     "sms-ack-done",
     "sms-ack-already",
     "sms-ack-other-centre",
+    "sms-alert-new",
+    "sms-alert-escalated",
+    "sms-alert-visit",
+    "sms-reminder-overdue",
+    "sms-step-response",
+    "sms-step-assessment",
+    "sms-step-plan",
+    "sms-step-review",
+    "sms-step-closure_check",
+    "sms-digest",
+    "sms-visit-reminder",
 ];
 
 /// The SMS side: every message a keyword's form shows exists, and no SMS
@@ -310,6 +321,14 @@ pub fn check_sms(
             let mut a = samples(flows, texts, locale);
             a.set("code", FluentValue::from("W".repeat(20)));
             a.set("extra", FluentValue::from("W".repeat(40)));
+            // Alerts and reminders: the longest each can be.
+            a.set("urgent", FluentValue::from("yes"));
+            a.set("district", FluentValue::from("W".repeat(MAX_PLACE_NAME)));
+            a.set("centre", FluentValue::from("W".repeat(MAX_PLACE_NAME)));
+            a.set("after", FluentValue::from("99h"));
+            a.set("step", FluentValue::from("W".repeat(30)));
+            a.set("count", FluentValue::from("99"));
+            a.set("references", FluentValue::from(["99999999"; 3].join(", ")));
             a
         };
         let mut args = with_codes();

@@ -150,6 +150,33 @@ pub struct Common {
     /// Hours when reminders wait, local time (e.g. 21:00-07:00, may cross midnight), or `off`.
     #[arg(long, env = "KANDA_QUIET_HOURS", value_parser = crate::config::parse_quiet_hours, global = true)]
     pub quiet_hours: Option<crate::config::QuietSetting>,
+    /// An alert not acknowledged after this goes to the next level of the escalation chain.
+    #[arg(long, env = "KANDA_ACK_TIMEOUT", default_value = "24h", value_parser = parse_duration, global = true)]
+    pub ack_timeout: std::time::Duration,
+    /// The same for a child in immediate danger; also that case's first-response deadline.
+    #[arg(long, env = "KANDA_ACK_TIMEOUT_URGENT", default_value = "1h", value_parser = parse_duration, global = true)]
+    pub ack_timeout_urgent: std::time::Duration,
+    /// First response (acknowledged and screened) at the most.
+    #[arg(long, env = "KANDA_RESPONSE_DEADLINE", default_value = "48h", value_parser = parse_duration, global = true)]
+    pub response_deadline: std::time::Duration,
+    /// Full assessment, from registration.
+    #[arg(long, env = "KANDA_ASSESSMENT_DEADLINE", default_value = "7d", value_parser = parse_duration, global = true)]
+    pub assessment_deadline: std::time::Duration,
+    /// Case plan, from the assessment.
+    #[arg(long, env = "KANDA_PLAN_DEADLINE", default_value = "14d", value_parser = parse_duration, global = true)]
+    pub plan_deadline: std::time::Duration,
+    /// Review of the plan, at least this often while the case is open.
+    #[arg(long, env = "KANDA_REVIEW_INTERVAL", default_value = "90d", value_parser = parse_duration, global = true)]
+    pub review_interval: std::time::Duration,
+    /// A check visit after closure, within this.
+    #[arg(long, env = "KANDA_CLOSURE_CHECK", default_value = "90d", value_parser = parse_duration, global = true)]
+    pub closure_check: std::time::Duration,
+    /// A follow-up visit by the reporting volunteer, this often while the case is open.
+    #[arg(long, env = "KANDA_VISIT_INTERVAL", default_value = "30d", value_parser = parse_duration, global = true)]
+    pub visit_interval: std::time::Duration,
+    /// When managers get their daily digest of overdue cases (local time, HH:MM).
+    #[arg(long, env = "KANDA_DIGEST_AT", default_value = "08:00", value_parser = crate::config::parse_clock_time, global = true)]
+    pub digest_at: u16,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {
@@ -165,6 +192,10 @@ pub enum Command {
         demo: bool,
         #[arg(long, env = "KANDA_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        /// With --demo: every case-management clock in minutes (acknowledge in
+        /// 2, escalate again 2 later...), to watch the whole loop in one sitting.
+        #[arg(long, requires = "demo")]
+        fast: bool,
     },
     /// Validate the flows and texts `serve` would load; prints file:line: problem.
     Check,
@@ -268,6 +299,17 @@ impl Common {
             },
             timezone: self.timezone,
             quiet_hours: self.quiet_hours.and_then(|q| q.0),
+            deadlines: crate::config::Deadlines {
+                ack: self.ack_timeout,
+                ack_urgent: self.ack_timeout_urgent,
+                response: self.response_deadline,
+                assessment: self.assessment_deadline,
+                plan: self.plan_deadline,
+                review: self.review_interval,
+                closure_check: self.closure_check,
+                visit: self.visit_interval,
+                digest_minute: self.digest_at,
+            },
         })
     }
 
@@ -361,8 +403,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let config = cli.common.config()?;
     match cli.command {
         Command::Check => check(&config),
-        Command::Serve { demo, bind } => {
+        Command::Serve { demo, bind, fast } => {
             let mut config = config;
+            if fast {
+                config.deadlines = crate::config::Deadlines::fast();
+                println!("Demo, fast: alerts escalate after 2 minutes (1 when urgent), deadlines in minutes.");
+            }
             if demo && config.sms.twilio.is_none() {
                 // `kanda-sim sms` signs with this token by default, so the demo
                 // answers Twilio's webhook with no set-up. Never outside --demo.
@@ -417,7 +463,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 async fn cases(config: Config, command: CasesCommand) -> anyhow::Result<std::process::ExitCode> {
     let state = AppState::build(config, Arc::new(SystemClock)).await?;
     let reference = |r: &str| {
-        crate::domain::CaseRef::parse(r).map_err(|e| anyhow::anyhow!("`{r}` is not a case reference: {e}"))
+        crate::domain::CaseRef::parse(r)
+            .map_err(|e| anyhow::anyhow!("`{r}` is not a case reference: {e}"))
     };
     match command {
         CasesCommand::Show { reference: r, json } => {
@@ -440,8 +487,14 @@ async fn cases(config: Config, command: CasesCommand) -> anyhow::Result<std::pro
                         e.at,
                         e.kind,
                         e.actor.as_deref().unwrap_or(""),
-                        e.outcome.as_deref().map(|o| format!(" {o}")).unwrap_or_default(),
-                        e.note.as_deref().map(|n| format!(" \"{n}\"")).unwrap_or_default()
+                        e.outcome
+                            .as_deref()
+                            .map(|o| format!(" {o}"))
+                            .unwrap_or_default(),
+                        e.note
+                            .as_deref()
+                            .map(|n| format!(" \"{n}\""))
+                            .unwrap_or_default()
                     );
                 }
                 for d in &view.deadlines {
@@ -458,11 +511,18 @@ async fn cases(config: Config, command: CasesCommand) -> anyhow::Result<std::pro
         } => {
             let r = reference(&r)?;
             let change = crate::cases::StageChange::parse(&stage).map_err(anyhow::Error::msg)?;
-            let by = state.phones.read(&by).map_err(|e| anyhow::anyhow!("--by {by}: {e}"))?;
+            let by = state
+                .phones
+                .read(&by)
+                .map_err(|e| anyhow::anyhow!("--by {by}: {e}"))?;
             let key = format!("cli:{}", crate::domain::random_token());
-            match crate::cases::change_stage(&state.store, &r, change, &by, note, "cli", key).await {
+            match crate::alerts::record_stage(&state, &r, change, &by, note, "cli", key).await {
                 Ok(done) => {
-                    println!("case {r}: {} -> {}", done.from.as_str(), change.target().as_str());
+                    println!(
+                        "case {r}: {} -> {}",
+                        done.from.as_str(),
+                        change.target().as_str()
+                    );
                     Ok(std::process::ExitCode::SUCCESS)
                 }
                 Err(crate::cases::CaseError::Store(e)) => Err(e.into()),

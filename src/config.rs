@@ -33,6 +33,80 @@ pub struct Config {
     pub timezone: chrono_tz::Tz,
     /// When reminders are held back (alerts of urgent cases are not); `None`: never.
     pub quiet_hours: Option<QuietHours>,
+    /// Case-management clocks: acknowledgement, deadlines, reminders.
+    pub deadlines: Deadlines,
+}
+
+/// How long each step of a case may take (defaults from child-protection
+/// case-management guidance; each a `KANDA_*` variable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    /// An alert not acknowledged after this goes to the next level (`KANDA_ACK_TIMEOUT`).
+    pub ack: Duration,
+    /// The same for a child in immediate danger (`KANDA_ACK_TIMEOUT_URGENT`); also
+    /// the first-response deadline of such a case.
+    pub ack_urgent: Duration,
+    /// First response (acknowledged and screened) at the most (`KANDA_RESPONSE_DEADLINE`).
+    pub response: Duration,
+    /// Full assessment, from registration (`KANDA_ASSESSMENT_DEADLINE`).
+    pub assessment: Duration,
+    /// Case plan, from the assessment (`KANDA_PLAN_DEADLINE`).
+    pub plan: Duration,
+    /// Review of the plan, at least this often while open (`KANDA_REVIEW_INTERVAL`).
+    pub review: Duration,
+    /// A check visit after closure (`KANDA_CLOSURE_CHECK`).
+    pub closure_check: Duration,
+    /// A follow-up visit by the reporting volunteer, this often while open (`KANDA_VISIT_INTERVAL`).
+    pub visit: Duration,
+    /// When managers' daily digests go, local time, minutes after midnight (`KANDA_DIGEST_AT`).
+    pub digest_minute: u16,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        let h = |n: u64| Duration::from_secs(n * 3600);
+        Deadlines {
+            ack: h(24),
+            ack_urgent: h(1),
+            response: h(48),
+            assessment: h(7 * 24),
+            plan: h(14 * 24),
+            review: h(90 * 24),
+            closure_check: h(90 * 24),
+            visit: h(30 * 24),
+            digest_minute: 8 * 60,
+        }
+    }
+}
+
+impl Deadlines {
+    /// The demo's clocks (`kanda serve --demo --fast`): minutes, not days,
+    /// so the whole loop shows in one sitting.
+    pub fn fast() -> Self {
+        let m = |n: u64| Duration::from_secs(n * 60);
+        Deadlines {
+            ack: m(2),
+            ack_urgent: m(1),
+            response: m(4),
+            assessment: m(10),
+            plan: m(10),
+            review: m(15),
+            closure_check: m(15),
+            visit: m(10),
+            digest_minute: 8 * 60,
+        }
+    }
+}
+
+/// Reads `HH:MM` into minutes after midnight.
+pub fn parse_clock_time(s: &str) -> Result<u16, String> {
+    let bad = || format!("`{s}` is not a time of day: write HH:MM, e.g. 08:00");
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
 }
 
 /// A credential: never printed, not even by `{:?}`.
@@ -187,6 +261,7 @@ impl Config {
             scheduler: crate::scheduler::SchedulerConfig::default(),
             timezone: DEFAULT_TIMEZONE,
             quiet_hours: None,
+            deadlines: Deadlines::default(),
         }
     }
 }

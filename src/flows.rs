@@ -310,6 +310,22 @@ impl FlowSet {
         self.starts.get(flow).copied()
     }
 
+    /// The message id of the menu option that sets `var` to `value` (the
+    /// label a case's concern is shown by).
+    pub fn option_label(&self, var: &str, value: &str) -> Option<&str> {
+        self.states.iter().find_map(|s| match &s.kind {
+            Kind::Menu {
+                var: Some(v),
+                options,
+                ..
+            } if v.as_str() == var => options
+                .iter()
+                .find(|o| o.value.as_deref() == Some(value))
+                .map(|o| o.label.as_str()),
+            _ => None,
+        })
+    }
+
     /// A state's stable name, `flow.state` (stored by conversations that
     /// outlive a process).
     pub fn state_key(&self, i: StateIdx) -> String {

@@ -1,6 +1,7 @@
 //! Kanda: child-protection reports from a feature phone, routed to the
 //! provincial centre responsible for the child's location.
 
+pub mod alerts;
 pub mod cases;
 pub mod check;
 pub mod cli;
@@ -160,6 +161,16 @@ pub async fn launch(
     let _purge = AbortOnDrop(tokio::spawn(ussd::purge_loop(state.clone())));
     let _purge_sms = AbortOnDrop(tokio::spawn(sms::purge_loop(state.clone())));
     let _outbox = AbortOnDrop(state.outbox.spawn(state.store.clone()));
+    let _scheduler = AbortOnDrop(
+        scheduler::Scheduler::new(
+            state.store.clone(),
+            state.store.clock().clone(),
+            alerts::CaseTimers(state.clone()),
+            state.config.scheduler.clone(),
+        )
+        .spawn(),
+    );
+    let _sweep = AbortOnDrop(tokio::spawn(alerts::sweep_loop(state.clone())));
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use crate::{
-    cases::{self, CaseError, StageChange},
+    cases::{CaseError, StageChange},
     domain::CaseRef,
     domain::{Locale, Phone},
     engine::{Channel, FormReply, Session, VolunteerSnapshot},
@@ -284,7 +284,7 @@ impl<'a> Conversation<'a> {
                         let reply = self
                             .state
                             .engine
-                            .submit_form(&session, form, after, &self.state.store)
+                            .submit_form(&session, form, after, self.state)
                             .await?;
                         Ok(match reply {
                             FormReply::Done(screen) => screen.text,
@@ -328,7 +328,7 @@ impl<'a> Conversation<'a> {
         let screen = self
             .state
             .engine
-            .run_from(&session, start, &inputs, &self.state.store)
+            .run_from(&session, start, &inputs, self.state)
             .await?;
         if screen.end {
             self.state
@@ -465,8 +465,8 @@ impl<'a> Conversation<'a> {
             }
             Err(_) => return Ok(self.text(locale, "sms-ack-usage")),
         };
-        let changed = cases::change_stage(
-            &self.state.store,
+        let changed = crate::alerts::record_stage(
+            self.state,
             &reference,
             StageChange::Acknowledge,
             &self.msg.from,

@@ -21,7 +21,7 @@ mod sms;
 mod timers;
 mod write;
 
-pub use cases::{CaseRow, NewEvent};
+pub use cases::{CaseRow, Follower, NewEvent};
 pub use rota::{ChainRow, Contact, RotaEntry, RotaRow, StaffMember};
 pub use sms::{ConversationRow, Sender};
 

@@ -95,7 +95,7 @@ async fn try_answer(state: &AppState, hop: &UssdHop) -> Result<Screen, (Locale, 
     let inputs = hop.inputs();
     state
         .engine
-        .run(session, &inputs, &state.store)
+        .run(session, &inputs, state)
         .await
         .map_err(|e| (session.locale.clone(), e.into()))
 }

@@ -125,7 +125,7 @@ fn missing_messages_invented_placeholders_and_long_screens_are_found() {
     edit(&fr, "visit-note = ", "visit-note-renamed = ");
     edit(
         &fr,
-        "visit-done = Visite enregistrée sur le dossier {$reference}. Merci.",
+        "visit-done = Visite enregistrée sur le dossier {$reference}.",
         "visit-done = Visite {$reference} par {$who}.",
     );
     let rw = dir.path().join("locales/rw/ussd.ftl");

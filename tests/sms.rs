@@ -289,7 +289,7 @@ async fn the_public_may_self_report_only_and_with_consent(db: Db) {
     }
     let done = app.sms(STRANGER, "1").await;
     assert!(
-        done.starts_with("Thank you. The centre has your report."),
+        done.starts_with("Thank you. The centre is alerted now. Number: "),
         "{done}"
     );
     let c = cases(&app).await;

@@ -78,7 +78,7 @@ async fn report_in_own_village_creates_one_routed_case(db: Db) {
     );
     let done = app.hop("r1", GRACE, &REPORT_OWN_VILLAGE.join("*")).await;
     assert!(
-        done.starts_with("END Thank you. The centre has the report. Case number: "),
+        done.starts_with("END Thank you. The centre is alerted now. Case number: "),
         "{done}"
     );
     let reference = reference_in(&done);
@@ -426,7 +426,10 @@ async fn visit_is_logged_and_bad_references_refused(db: Db) {
     let done = app
         .hop("v3", GRACE, &format!("2*{r}*3*Father drinks, child hungry"))
         .await;
-    assert_eq!(done, format!("END Visit saved on case {r}. Thank you."));
+    assert_eq!(
+        done,
+        format!("END Visit saved on case {r}. The centre is alerted now. Thank you.")
+    );
     app.hop("v3", GRACE, &format!("2*{r}*3*Father drinks, child hungry"))
         .await;
     app.session("v4", MARIE, &["2", r, "1", "1"]).await;
@@ -508,7 +511,7 @@ async fn public_report_asks_consent_and_may_stay_anonymous(db: Db) {
         .hop("f1", STRANGER, &[&inputs[..], &["1"]].concat().join("*"))
         .await;
     assert!(
-        done.starts_with("END Thank you. The centre has your report. Number: "),
+        done.starts_with("END Thank you. The centre is alerted now. Number: "),
         "{done}"
     );
     let cases = app.state.store.list_cases().await.unwrap();

@@ -42,3 +42,22 @@ sms-ack-usage = Send ACK and the case number, e.g. ACK 34222358.
 sms-ack-done = Case {$reference} acknowledged. Thank you. The details are in the staff web view.
 sms-ack-already = Case {$reference} was already acknowledged.
 sms-ack-other-centre = Case {$reference} is not a case of your centre. Nothing was changed.
+
+## Alerts to centre staff: the case number, urgency, concern and district only
+sms-alert-new = Kanda: new case {$reference}, { $urgent ->
+    [yes] URGENT, child in danger now
+   *[other] not urgent
+}, {$concern}, {$district}. Reply ACK {$reference} when you have seen it.
+sms-alert-escalated = Kanda: case {$reference} ({ $urgent ->
+    [yes] URGENT
+   *[other] not urgent
+}, {$concern}, {$district}) is not acknowledged after {$after}. Please act. Reply ACK {$reference}.
+sms-alert-visit = Kanda URGENT: a visit found the child of case {$reference} worse or in new danger ({$district}). Please act today.
+sms-reminder-overdue = Kanda reminder: case {$reference}: {$step} is overdue.
+sms-step-response = the first response
+sms-step-assessment = the full assessment
+sms-step-plan = the case plan
+sms-step-review = the plan review
+sms-step-closure_check = the check visit after closure
+sms-digest = Kanda daily, {$centre}: {$count} cases overdue: {$references}.
+sms-visit-reminder = Kanda: a follow-up visit is due for case {$reference}. After it, send VISIT {$reference} and the outcome (1-4).

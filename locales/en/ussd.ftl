@@ -79,7 +79,10 @@ pick-village = Choose the village:
 report-summary = Check: {$sex_label}, age {$age_label}, {$concern_label}. Danger now: {$danger_label}. {$location_name}.
 confirm-send = Send
 confirm-cancel = Cancel
-report-done = Thank you. The centre has the report. Case number: {$reference}. Keep it to log visits.
+report-done = Thank you. { $danger ->
+    [yes] The centre is alerted now.
+   *[other] The centre has the report.
+} Case number: {$reference}. Keep it to log visits.
 report-cancelled = Cancelled. Nothing was saved.
 
 ## Log a follow-up visit
@@ -91,7 +94,10 @@ outcome-worse = Worse or new danger
 outcome-not-found = Family not found
 visit-note = Short note? (at most 100 letters)
 key-no-note = No note
-visit-done = Visit saved on case {$reference}. Thank you.
+visit-done = Visit saved on case {$reference}.{ $outcome ->
+    [worse] {" "}The centre is alerted now.
+   *[other] {""}
+} Thank you.
 
 ## Members of the public (phone not registered)
 public-welcome = Kanda: help for a child at risk.
@@ -103,5 +109,8 @@ public-identity = Can the centre call you on this number?
 identity-share = Yes, they can call me
 identity-anonymous = No, stay anonymous
 public-summary = Check: {$sex_label}, age {$age_label}, {$concern_label}. Danger now: {$danger_label}. {$location_name}.
-public-done = Thank you. The centre has your report. Number: {$reference}.
+public-done = Thank you. { $danger ->
+    [yes] The centre is alerted now.
+   *[other] The centre has your report.
+} Number: {$reference}.
 public-declined = Nothing was saved. You can call again at any time.

@@ -41,3 +41,22 @@ sms-ack-usage = Envoyez RECU et le numéro du dossier, ex. RECU 34222358.
 sms-ack-done = Dossier {$reference} : réception notée. Merci. Les détails sont dans la vue web.
 sms-ack-already = Le dossier {$reference} était déjà pris en compte.
 sms-ack-other-centre = Le dossier {$reference} n'est pas un dossier de votre centre. Rien n'a changé.
+
+## Alertes au personnel : numéro, urgence, souci et district seulement
+sms-alert-new = Kanda : nouveau dossier {$reference}, { $urgent ->
+    [yes] URGENT, enfant en danger
+   *[other] non urgent
+}, {$concern}, {$district}. Répondez RECU {$reference} une fois vu.
+sms-alert-escalated = Kanda : le dossier {$reference} ({ $urgent ->
+    [yes] URGENT
+   *[other] non urgent
+}, {$concern}, {$district}) n'est pas pris en compte après {$after}. Agissez svp. Répondez RECU {$reference}.
+sms-alert-visit = Kanda URGENT : une visite a trouvé l'enfant du dossier {$reference} en pire état ou en danger ({$district}). Agissez aujourd'hui.
+sms-reminder-overdue = Kanda rappel : dossier {$reference} : {$step} est en retard.
+sms-step-response = la première réponse
+sms-step-assessment = l'évaluation complète
+sms-step-plan = le plan de prise en charge
+sms-step-review = la revue du plan
+sms-step-closure_check = la visite de contrôle après clôture
+sms-digest = Kanda, {$centre} : {$count} dossiers en retard : {$references}.
+sms-visit-reminder = Kanda : une visite de suivi est due pour le dossier {$reference}. Ensuite, envoyez VISITE {$reference} et le résultat (1-4).

@@ -79,7 +79,10 @@ pick-village = Choisissez le village :
 report-summary = Vérifiez : {$sex_label}, age {$age_label}, {$concern_label}. Danger : {$danger_label}. {$location_name}.
 confirm-send = Envoyer
 confirm-cancel = Annuler
-report-done = Merci. Le centre a le signalement. Dossier : {$reference}. Gardez ce numéro pour les visites.
+report-done = Merci. { $danger ->
+    [yes] Le centre est alerté.
+   *[other] Le centre a le signalement.
+} Dossier : {$reference}. Gardez ce numéro pour les visites.
 report-cancelled = Annulé. Rien n'a été enregistré.
 
 ## Noter une visite
@@ -91,7 +94,10 @@ outcome-worse = Pire ou nouveau danger
 outcome-not-found = Famille introuvable
 visit-note = Note courte ? (100 lettres au plus)
 key-no-note = Pas de note
-visit-done = Visite enregistrée sur le dossier {$reference}. Merci.
+visit-done = Visite enregistrée sur le dossier {$reference}.{ $outcome ->
+    [worse] {" "}Le centre est alerté.
+   *[other] {""}
+} Merci.
 
 ## Public (numéro non enregistré)
 public-welcome = Kanda : aide pour un enfant en danger.
@@ -103,5 +109,8 @@ public-identity = Le centre peut-il vous appeler à ce numéro ?
 identity-share = Oui, on peut m'appeler
 identity-anonymous = Non, rester anonyme
 public-summary = Vérifiez : {$sex_label}, age {$age_label}, {$concern_label}. Danger : {$danger_label}. {$location_name}.
-public-done = Merci. Votre signalement est au centre. Numéro : {$reference}.
+public-done = Merci. { $danger ->
+    [yes] Le centre est alerté.
+   *[other] Votre signalement est au centre.
+} Numéro : {$reference}.
 public-declined = Rien n'a été enregistré. Vous pouvez rappeler à tout moment.

@@ -42,3 +42,22 @@ sms-ack-usage = Ohereza NABONYE na nimero ya dosiye, urugero NABONYE 34222358.
 sms-ack-done = Dosiye {$reference} yemejwe. Murakoze. Ibisobanuro biri ku rubuga rw'abakozi.
 sms-ack-already = Dosiye {$reference} yari yaremejwe.
 sms-ack-other-centre = Dosiye {$reference} si iy'ikigo cyanyu. Nta cyahindutse.
+
+## Alerts to centre staff: the case number, urgency, concern and district only
+sms-alert-new = Kanda: dosiye nshya {$reference}, { $urgent ->
+    [yes] BYIHUTIRWA, umwana ari mu kaga ubu
+   *[other] ntibyihutirwa
+}, {$concern}, {$district}. Subiza NABONYE {$reference} umaze kuyibona.
+sms-alert-escalated = Kanda: dosiye {$reference} ({ $urgent ->
+    [yes] BYIHUTIRWA
+   *[other] ntibyihutirwa
+}, {$concern}, {$district}) ntiremezwa nyuma ya {$after}. Mukore vuba. Subiza NABONYE {$reference}.
+sms-alert-visit = Kanda BYIHUTIRWA: uruzinduko rwasanze umwana wa dosiye {$reference} ameze nabi cyangwa ari mu kaga ({$district}). Mukore uyu munsi.
+sms-reminder-overdue = Kanda kwibutsa: dosiye {$reference}: {$step} byaratinze.
+sms-step-response = igisubizo cya mbere
+sms-step-assessment = isuzuma ryuzuye
+sms-step-plan = gahunda y'ubufasha
+sms-step-review = isubiramo rya gahunda
+sms-step-closure_check = uruzinduko rwo kugenzura nyuma yo gufunga
+sms-digest = Kanda, {$centre}: dosiye {$count} zatinze: {$references}.
+sms-visit-reminder = Kanda: uruzinduko rwo gukurikirana dosiye {$reference} rurageze. Nyuma yarwo, ohereza SURA {$reference} n'uko ameze (1-4).

@@ -79,7 +79,10 @@ pick-village = Hitamo umudugudu:
 report-summary = Reba: {$sex_label}, imyaka {$age_label}, {$concern_label}. Akaga: {$danger_label}. {$location_name}.
 confirm-send = Ohereza
 confirm-cancel = Reka
-report-done = Murakoze. Ikigo cyabonye amakuru. Nimero ya dosiye: {$reference}. Yibike.
+report-done = Murakoze. { $danger ->
+    [yes] Ikigo cyamenyeshejwe ubu.
+   *[other] Ikigo cyabonye amakuru.
+} Nimero ya dosiye: {$reference}. Yibike.
 report-cancelled = Byahagaritswe. Nta kintu cyabitswe.
 
 ## Log a visit
@@ -91,7 +94,10 @@ outcome-worse = Yarushijeho kuba nabi
 outcome-not-found = Umuryango ntubonetse
 visit-note = Icyo wongeraho? (inyuguti 100)
 key-no-note = Nta cyo
-visit-done = Uruzinduko rwanditswe kuri dosiye {$reference}. Murakoze.
+visit-done = Uruzinduko rwanditswe kuri dosiye {$reference}.{ $outcome ->
+    [worse] {" "}Ikigo cyamenyeshejwe ubu.
+   *[other] {""}
+} Murakoze.
 
 ## Members of the public
 public-welcome = Kanda: ubufasha ku mwana uri mu kaga.
@@ -103,5 +109,8 @@ public-identity = Ikigo gishobora kuguhamagara kuri iyi nimero?
 identity-share = Yego, bampamagare
 identity-anonymous = Oya, singaragare
 public-summary = Reba: {$sex_label}, imyaka {$age_label}, {$concern_label}. Akaga: {$danger_label}. {$location_name}.
-public-done = Murakoze. Ikigo cyabonye amakuru. Nimero: {$reference}.
+public-done = Murakoze. { $danger ->
+    [yes] Ikigo cyamenyeshejwe ubu.
+   *[other] Ikigo cyabonye amakuru.
+} Nimero: {$reference}.
 public-declined = Nta kintu cyabitswe. Mushobora kongera guhamagara igihe cyose.

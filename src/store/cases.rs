@@ -121,3 +121,147 @@ impl Store {
         .await
     }
 }
+
+/// A volunteer who follows a case (its reporter).
+#[derive(Clone, Debug)]
+pub struct Follower {
+    pub phone: crate::domain::Phone,
+    pub locale: crate::domain::Locale,
+}
+
+/// A fired deadline timer `t` of case `c` whose step is still not done.
+const STILL_OVERDUE: &str = "t.state = 'fired' AND (
+       (t.kind = 'response' AND c.stage = 'new')
+    OR (t.kind = 'assessment' AND c.stage IN ('new', 'acknowledged'))
+    OR (t.kind = 'plan' AND c.stage IN ('new', 'acknowledged', 'assessed'))
+    OR (t.kind = 'review' AND c.stage = 'planned' AND NOT EXISTS (
+           SELECT 1 FROM timers r WHERE r.case_id = c.id AND r.kind = 'review' AND r.state = 'pending'))
+    OR (t.kind = 'closure_check' AND c.stage = 'closed' AND NOT EXISTS (
+           SELECT 1 FROM case_events v WHERE v.case_id = c.id AND v.kind = 'visit' AND v.at > t.created_at)))";
+
+impl Store {
+    /// Schedules the alert of every case that has none, and of every visit
+    /// that found the child worse (a crash between saving one and
+    /// scheduling its alert); returns how many.
+    pub async fn schedule_missing_alerts(&self, now_ms: i64) -> Result<u64> {
+        let mut n = 0;
+        for sql in [
+            "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
+             SELECT c.id, 'alert', NULL, $1, 'pending', 0, 'alert:' || c.id, NULL, 0, $1 FROM cases c
+             WHERE NOT EXISTS (SELECT 1 FROM timers t WHERE t.source_key = 'alert:' || c.id)
+             ON CONFLICT (source_key) DO NOTHING",
+            "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
+             SELECT e.case_id, 'visit_alert', NULL, $1, 'pending', 0, 'visit_alert:' || e.source_key, NULL, 0, $1
+             FROM case_events e
+             WHERE e.kind = 'visit' AND e.outcome = 'worse' AND e.source_key IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.source_key = 'visit_alert:' || e.source_key)
+             ON CONFLICT (source_key) DO NOTHING",
+        ] {
+            n += self
+                .write(
+                    Durability::Disk,
+                    Write {
+                        sql: Some(sql),
+                        args: vec![now_ms.into()],
+                        decode: Box::new(|o| Ok(o.rows_affected)),
+                    },
+                )
+                .await?;
+        }
+        Ok(n)
+    }
+
+    pub async fn centre_ids(&self) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM centres ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    pub async fn centre_name(&self, centre_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT name FROM centres WHERE id = $1")
+            .bind(centre_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get("name"))
+            .transpose()?)
+    }
+
+    /// The staff member who last moved the case (acknowledged it, or
+    /// later): the one its reminders go to.
+    pub async fn case_owner(&self, case_id: i64) -> Result<Option<super::Contact>> {
+        let row = sqlx::query(
+            "SELECT s.id AS staff_id, s.phone, s.name, s.role, s.locale
+             FROM case_events e JOIN staff s ON e.actor = 'staff:' || s.id
+             WHERE e.case_id = $1 AND e.kind IN ('acknowledged', 'assessed', 'planned', 'reviewed')
+             ORDER BY e.at DESC, e.id DESC LIMIT 1",
+        )
+        .bind(case_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let locale: String = r.try_get("locale")?;
+            Ok(super::Contact {
+                staff_id: r.try_get("staff_id")?,
+                phone: crate::domain::Phone::from_trusted(r.try_get("phone")?),
+                name: r.try_get("name")?,
+                role: r.try_get("role")?,
+                locale: crate::domain::Locale::parse(&locale)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The volunteer who reported the case, who follows it.
+    pub async fn case_volunteer(&self, case_id: i64) -> Result<Option<Follower>> {
+        let row = sqlx::query(
+            "SELECT v.phone, v.locale FROM cases c JOIN volunteers v ON v.id = c.volunteer_id WHERE c.id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let locale: String = r.try_get("locale")?;
+            Ok(Follower {
+                phone: crate::domain::Phone::from_trusted(r.try_get("phone")?),
+                locale: crate::domain::Locale::parse(&locale)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Whether the step of a missed deadline of `kind` is still not done.
+    pub async fn deadline_still_overdue(&self, case_id: i64, kind: &str) -> Result<bool> {
+        let sql = format!(
+            "SELECT 1 AS one FROM timers t JOIN cases c ON c.id = t.case_id
+             WHERE c.id = $1 AND t.kind = $2 AND {STILL_OVERDUE}"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(case_id)
+            .bind(kind)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
+    /// The centre's cases with a missed step still not done, oldest first.
+    pub async fn overdue_cases(&self, centre_id: i64) -> Result<Vec<CaseRef>> {
+        let sql = format!(
+            "SELECT c.reference, MIN(c.created_at) AS created FROM timers t JOIN cases c ON c.id = t.case_id
+             WHERE c.centre_id = $1 AND {STILL_OVERDUE}
+             GROUP BY c.reference ORDER BY created, c.reference"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(centre_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))
+            })
+            .collect()
+    }
+}
