@@ -107,6 +107,21 @@ async fn the_demo_has_a_rota_and_a_chain_for_each_centre(db: Db) {
     assert_eq!(committee[0].locale.as_str(), "en");
     assert!(store.escalation_level(south, 4).await.unwrap().is_empty());
     assert_eq!(store.escalation_depth(east).await.unwrap(), 2);
+    let whole: Vec<(i64, String)> = store
+        .escalation_chain(south)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(l, c)| (l, c.phone.to_string()))
+        .collect();
+    assert_eq!(
+        whole,
+        [
+            (1, CLAUDINE.to_string()),
+            (2, JEAN.into()),
+            (3, ESTHER.into())
+        ]
+    );
     assert_eq!(
         phones(&store.escalation_level(east, 2).await.unwrap()),
         [PATRICK]
