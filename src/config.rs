@@ -31,7 +31,7 @@ pub struct Config {
     pub scheduler: crate::scheduler::SchedulerConfig,
     /// The deployment's time zone: rotas and quiet hours are in its local time.
     pub timezone: chrono_tz::Tz,
-    /// When reminders are held back (alerts of urgent cases are not); `None`: never.
+    /// Local hours when held-back messages (reminders) wait; `None`: never.
     pub quiet_hours: Option<QuietHours>,
     /// Case-management clocks: acknowledgement, deadlines, reminders.
     pub deadlines: Deadlines,

@@ -1,5 +1,5 @@
 //! The command line against real databases: imports with row-numbered
-//! errors (all or nothing per file), `kanda cases list --json`, and
+//! errors (all or nothing per file; rotas and chains too), `kanda cases list --json`, and
 //! `kanda outbox list|retry`.
 
 mod common;
@@ -34,6 +34,7 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 
 both!(
     imports_are_row_numbered_and_all_or_nothing,
+    rota_and_chain_import_from_the_command_line,
     cases_list_json_has_the_contract_fields,
     outbox_list_and_retry
 );
@@ -129,6 +130,85 @@ async fn imports_are_row_numbered_and_all_or_nothing(db: Db) {
     assert!(
         s.contains("Bè."),
         "the imported volunteer reports from her village: {s}"
+    );
+    app.stop().await;
+}
+
+async fn rota_and_chain_import_from_the_command_line(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await; // the demo: its rota has 2 rows, its chains 5
+    let store = app.state.store.clone();
+    let files = tempfile::tempdir().unwrap();
+
+    let bad = write(
+        &files,
+        "rota.csv",
+        "centre_code,phone,days,hours,fallback\nCAPE-S,0788100001,mon-fri,08:00-17:00,no\nCAPE-S,0788100002,sam;dim,9h-17h,no\n",
+    );
+    let (code, _, err) = kanda(&db, &["import", "rota", &bad]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("{bad}:3: hours `9h-17h`: write HH:MM-HH:MM")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{bad}:2: centre `CAPE-S` has no fallback contact")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("nothing was imported from {bad}")),
+        "{err}"
+    );
+    assert_eq!(store.count(Table::Rota).await.unwrap(), 2);
+
+    let good = write(
+        &files,
+        "rota2.csv",
+        "centre_code,phone,days,hours,fallback\nCAPE-S,0788100001,mon-fri,08:00-17:00,oui\nCAPE-S,0788100002,\"sat,sun\",all day,non\n",
+    );
+    let (code, out, err) = kanda(&db, &["import", "rota", &good]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("2 rows imported from {good}")),
+        "{out}"
+    );
+    assert_eq!(
+        store.count(Table::Rota).await.unwrap(),
+        3,
+        "CAPE-S replaced, CAPE-E kept"
+    );
+
+    let bad = write(
+        &files,
+        "chain.csv",
+        "centre_code,level,phone\nCAPE-S,caseworker,0788100001\nCAPE-S,committee,0788300001\n",
+    );
+    let (code, _, err) = kanda(&db, &["import", "chain", &bad]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("{bad}:3: level 3 of CAPE-S: level 2 is missing")),
+        "{err}"
+    );
+    assert_eq!(store.count(Table::EscalationChain).await.unwrap(), 5);
+    let good = write(
+        &files,
+        "chain2.csv",
+        "centre_code,level,phone\nCAPE-S,1,0788100001\nCAPE-S,2,0788300001\n",
+    );
+    let (code, out, err) = kanda(&db, &["import", "chain", &good]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 rows imported"), "{out}");
+    let south = store.centre_id("CAPE-S").await.unwrap().unwrap();
+    assert_eq!(store.escalation_depth(south).await.unwrap(), 2);
+    assert_eq!(store.count(Table::EscalationChain).await.unwrap(), 4);
+
+    let (code, _, err) = kanda(&db, &["import", "rota", &good]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "{good}:1: missing column(s) days, hours, fallback"
+        )),
+        "{err}"
     );
     app.stop().await;
 }

@@ -306,6 +306,21 @@ impl Store {
         rows.iter().map(contact).collect()
     }
 
+    /// A centre's whole escalation chain, as (level, contact), by level.
+    pub async fn escalation_chain(&self, centre_id: i64) -> Result<Vec<(i64, Contact)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT e.level, {CONTACT_COLUMNS}
+             FROM escalation_chain e JOIN staff s ON s.id = e.staff_id AND s.centre_id = e.centre_id
+             WHERE e.centre_id = $1 ORDER BY e.level, s.id"
+        ))
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("level")?, contact(r)?)))
+            .collect()
+    }
+
     /// The deepest level of a centre's escalation chain; 0 when it has none.
     pub async fn escalation_depth(&self, centre_id: i64) -> Result<i64> {
         Ok(sqlx::query(
