@@ -129,13 +129,14 @@ pub struct Follower {
     pub locale: crate::domain::Locale,
 }
 
-/// A fired deadline timer `t` of case `c` whose step is still not done.
-const STILL_OVERDUE: &str = "t.state = 'fired' AND (
+/// The step of deadline timer `t` of case `c` is still not done (its
+/// stage not reached, no newer review, no visit since closure).
+const STEP_UNDONE: &str = "(
        (t.kind = 'response' AND c.stage = 'new')
     OR (t.kind = 'assessment' AND c.stage IN ('new', 'acknowledged'))
     OR (t.kind = 'plan' AND c.stage IN ('new', 'acknowledged', 'assessed'))
     OR (t.kind = 'review' AND c.stage = 'planned' AND NOT EXISTS (
-           SELECT 1 FROM timers r WHERE r.case_id = c.id AND r.kind = 'review' AND r.state = 'pending'))
+           SELECT 1 FROM timers r WHERE r.case_id = c.id AND r.kind = 'review' AND r.id > t.id))
     OR (t.kind = 'closure_check' AND c.stage = 'closed' AND NOT EXISTS (
            SELECT 1 FROM case_events v WHERE v.case_id = c.id AND v.kind = 'visit' AND v.at > t.created_at)))";
 
@@ -169,6 +170,18 @@ impl Store {
                 .await?;
         }
         Ok(n)
+    }
+
+    /// Whether any timer is due at `now_ms` or being run (claimed): a
+    /// scheduler that has caught up leaves none (for tests and operators).
+    pub async fn timers_busy(&self, now_ms: i64) -> Result<bool> {
+        Ok(sqlx::query(
+            "SELECT 1 AS one FROM timers WHERE state = 'pending' AND (lease_until IS NOT NULL OR due_at <= $1) LIMIT 1",
+        )
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
     }
 
     pub async fn centre_ids(&self) -> Result<Vec<i64>> {
@@ -232,11 +245,12 @@ impl Store {
         .transpose()
     }
 
-    /// Whether the step of a missed deadline of `kind` is still not done.
+    /// Whether the step of a deadline of `kind` (missed, or being found
+    /// missed right now) is still not done.
     pub async fn deadline_still_overdue(&self, case_id: i64, kind: &str) -> Result<bool> {
         let sql = format!(
             "SELECT 1 AS one FROM timers t JOIN cases c ON c.id = t.case_id
-             WHERE c.id = $1 AND t.kind = $2 AND {STILL_OVERDUE}"
+             WHERE c.id = $1 AND t.kind = $2 AND t.state IN ('pending', 'fired') AND {STEP_UNDONE}"
         );
         Ok(sqlx::query(&sql)
             .bind(case_id)
@@ -250,7 +264,7 @@ impl Store {
     pub async fn overdue_cases(&self, centre_id: i64) -> Result<Vec<CaseRef>> {
         let sql = format!(
             "SELECT c.reference, MIN(c.created_at) AS created FROM timers t JOIN cases c ON c.id = t.case_id
-             WHERE c.centre_id = $1 AND {STILL_OVERDUE}
+             WHERE c.centre_id = $1 AND t.state = 'fired' AND {STEP_UNDONE}
              GROUP BY c.reference ORDER BY created, c.reference"
         );
         let rows = sqlx::query(&sql)
