@@ -424,26 +424,26 @@ async fn alert(state: &AppState, timer: &TimerRow, case: &CaseRow) -> anyhow::Re
         d.response
     };
     let created = case.created_at;
-    schedule(
-        state,
-        Some(id),
-        RESPONSE,
-        None,
-        created + ms(response),
-        format!("response:{id}"),
-        false,
-    )
-    .await?;
-    schedule(
-        state,
-        Some(id),
-        ASSESSMENT,
-        None,
-        created + ms(d.assessment),
-        format!("assessment:{id}"),
-        false,
-    )
-    .await?;
+    // A case already moved on (acknowledged before its alert ran) has met
+    // those deadlines: they are not started.
+    if case.stage == "new" {
+        let due = created + ms(response);
+        schedule(
+            state,
+            Some(id),
+            RESPONSE,
+            None,
+            due,
+            format!("response:{id}"),
+            false,
+        )
+        .await?;
+    }
+    if matches!(case.stage.as_str(), "new" | "acknowledged") {
+        let due = created + ms(d.assessment);
+        let key = format!("assessment:{id}");
+        schedule(state, Some(id), ASSESSMENT, None, due, key, false).await?;
+    }
     if case.volunteer_id.is_some() {
         let due = created + ms(d.visit);
         schedule(

@@ -36,6 +36,7 @@ both!(
     imports_are_row_numbered_and_all_or_nothing,
     rota_and_chain_import_from_the_command_line,
     cases_list_json_has_the_contract_fields,
+    cases_show_and_stage_from_the_command_line,
     outbox_list_and_retry
 );
 
@@ -253,6 +254,124 @@ async fn cases_list_json_has_the_contract_fields(db: Db) {
     assert_eq!(rows[1]["self_report"], true);
     assert_eq!(rows[1]["anonymous"], true);
     assert!(!out.contains("Amina"), "the list carries no child's name");
+    app.stop().await;
+}
+
+async fn cases_show_and_stage_from_the_command_line(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    let done = app
+        .session(
+            "s1",
+            GRACE,
+            &["1", "Amina", "7", "1", "2", "2", "1", "1", "1", "1"],
+        )
+        .await;
+    let r: String = done
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 8)
+        .unwrap()
+        .to_string();
+    // Another centre's caseworker may not; an unknown stage is refused.
+    let (code, _, err) = kanda(
+        &db,
+        &[
+            "cases",
+            "stage",
+            &r,
+            "acknowledged",
+            "--by",
+            "+250788200001",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("case {r} belongs to another centre than CAPE-E")),
+        "{err}"
+    );
+    let (code, _, err) = kanda(
+        &db,
+        &["cases", "stage", &r, "finished", "--by", "+250788100001"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("`finished` is not a stage"), "{err}");
+    let (code, _, err) = kanda(
+        &db,
+        &["cases", "stage", &r, "planned", "--by", "0788999999"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("is not a registered staff phone"), "{err}");
+    // Claudine (CAPE-S) acknowledges, then assesses, with a note.
+    let (code, out, err) = kanda(
+        &db,
+        &["cases", "stage", &r, "acknowledged", "--by", "0788100001"],
+    );
+    assert_eq!(
+        (code, out.trim()),
+        (0, format!("case {r}: new -> acknowledged").as_str()),
+        "{err}"
+    );
+    let (code, _, err) = kanda(
+        &db,
+        &[
+            "cases",
+            "stage",
+            &r,
+            "assessed",
+            "--by",
+            "+250788100001",
+            "--note",
+            "Home visit done",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = kanda(
+        &db,
+        &["cases", "stage", &r, "assessed", "--by", "+250788100001"],
+    );
+    assert_eq!(code, 1, "not twice");
+    assert!(
+        err.contains(&format!("case {r} is assessed: it cannot be assessed")),
+        "{err}"
+    );
+    let (code, out, err) = kanda(&db, &["cases", "show", &r, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reference"], r.as_str());
+    assert_eq!(v["stage"], "assessed");
+    let kinds: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"registered"));
+    assert!(
+        kinds.contains(&"acknowledged") && kinds.contains(&"assessed"),
+        "{kinds:?}"
+    );
+    let assessed = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "assessed")
+        .unwrap();
+    assert_eq!(assessed["note"], "Home visit done");
+    assert_eq!(assessed["channel"], "cli");
+    let deadlines = v["deadlines"].as_array().unwrap();
+    let state_of = |kind: &str| {
+        deadlines
+            .iter()
+            .find(|d| d["kind"] == kind)
+            .map(|d| d["state"].as_str().unwrap().to_string())
+    };
+    // The server's scheduler had alerted the case (its timers exist).
+    assert_eq!(state_of("assessment").as_deref(), Some("met"), "{out}");
+    assert_eq!(state_of("plan").as_deref(), Some("pending"), "{out}");
+    assert!(!out.contains("Amina"), "no child's name in the timeline");
+    let (code, _, err) = kanda(&db, &["cases", "show", "12345678"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not a case reference"), "{err}");
     app.stop().await;
 }
 
