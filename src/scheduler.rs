@@ -291,12 +291,12 @@ impl<H: TimerHandler> Scheduler<H> {
         }
     }
 
-    /// Records every successful run so far.
+    /// Records every successful run so far, [`crate::store::FIRED_BATCH`]
+    /// timers a statement.
     async fn record_fired(&self, fired: &mut Vec<i64>) {
-        for id in fired.drain(..) {
-            if let Err(e) = self.store.timer_fired(id).await {
-                tracing::error!(timer = id, error = %e, "scheduler: could not record a fired timer; it runs again after its lease (its handler is idempotent)");
-            }
+        if let Err(e) = self.store.timers_fired(fired).await {
+            tracing::error!(timers = fired.len(), error = %e, "scheduler: could not record fired timers; they run again after their lease (their handler is idempotent)");
         }
+        fired.clear();
     }
 }
