@@ -15,7 +15,8 @@
 //!   dropped: a missed child-protection deadline must stay visible.
 //! - **At least once, so handlers are idempotent.** A timer is run again
 //!   when its lease ends before its `fired` is recorded (a scheduler killed
-//!   between the two, or a handler slower than the lease). A handler makes
+//!   between the two, or a handler slower than the lease: a run is stopped
+//!   at the lease's end, in real time, and counts as a failure). A handler makes
 //!   its effect idempotent by the timer's id: an SMS queued with
 //!   `source_key = format!("timer:{}", timer.id)` (see
 //!   [`crate::outbox::Outbox::enqueue`]) is queued once however many times
@@ -75,7 +76,8 @@ pub struct SchedulerConfig {
     /// Longest sleep between two looks for due timers (`KANDA_SCHEDULER_POLL`).
     pub poll: Duration,
     /// A claimed timer is claimable again after this (`KANDA_SCHEDULER_LEASE`):
-    /// longer than a whole batch takes to run.
+    /// longer than a whole batch takes to run. A handler still running
+    /// after this long is stopped (a failure, retried).
     pub lease: Duration,
     /// Timers one claim takes at most.
     pub batch: usize,
@@ -167,9 +169,27 @@ impl<H: TimerHandler> Scheduler<H> {
                 if timer.lease_until.is_some_and(|l| l <= now) {
                     continue;
                 }
+                // Still running here from an earlier claim (a handler
+                // slower than the lease): the new claim only renewed its
+                // lease; one run at a time in this scheduler.
+                if holding.values().any(|t| t.id == timer.id) {
+                    continue;
+                }
                 let handler = self.handler.clone();
                 let held = timer.clone();
-                let task = running.spawn(async move { handler.fire(timer).await });
+                let lease = config.lease;
+                let task = running.spawn(async move {
+                    match tokio::time::timeout(lease, handler.fire(timer)).await {
+                        Ok(outcome) => outcome,
+                        // Past its lease another scheduler may run it too:
+                        // stopped, and retried like any failure, so a hung
+                        // handler cannot hold a slot for ever.
+                        Err(_) => Err(anyhow::anyhow!(
+                            "the handler ran longer than the lease ({}); stopped",
+                            humantime::format_duration(lease)
+                        )),
+                    }
+                });
                 holding.insert(task.id(), held);
             }
             let wait = if !waiting.is_empty() || running.len() >= concurrency {
@@ -291,12 +311,12 @@ impl<H: TimerHandler> Scheduler<H> {
         }
     }
 
-    /// Records every successful run so far.
+    /// Records every successful run so far, [`crate::store::FIRED_BATCH`]
+    /// timers a statement.
     async fn record_fired(&self, fired: &mut Vec<i64>) {
-        for id in fired.drain(..) {
-            if let Err(e) = self.store.timer_fired(id).await {
-                tracing::error!(timer = id, error = %e, "scheduler: could not record a fired timer; it runs again after its lease (its handler is idempotent)");
-            }
+        if let Err(e) = self.store.timers_fired(fired).await {
+            tracing::error!(timers = fired.len(), error = %e, "scheduler: could not record fired timers; they run again after their lease (their handler is idempotent)");
         }
+        fired.clear();
     }
 }

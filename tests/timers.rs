@@ -40,12 +40,13 @@ fn minutes(m: i64) -> chrono::Duration {
     chrono::Duration::minutes(m)
 }
 
-/// Test timings: polls every 10 ms (real time); leases of 500 ms and
-/// retries after about 100 ms, both on the manual clock.
+/// Test timings: polls every 10 ms (real time); leases of a minute (on the
+/// manual clock, and the limit of a handler's run in real time) and
+/// retries after about 100 ms (on the manual clock).
 fn quick() -> SchedulerConfig {
     SchedulerConfig {
         poll: Duration::from_millis(10),
-        lease: Duration::from_millis(500),
+        lease: Duration::from_secs(60),
         batch: 200,
         concurrency: 8,
         backoff: Duration::from_millis(100),
@@ -602,6 +603,60 @@ async fn a_failing_or_panicking_handler_is_retried_until_it_succeeds(db: Db) {
     scheduler.abort();
 }
 
+both!(a_hung_handler_is_stopped_at_its_lease_and_retried);
+
+async fn a_hung_handler_is_stopped_at_its_lease_and_retried(db: Db) {
+    let db = TestDb::new(db).await;
+    let clock = start();
+    let s = state(&db, &clock).await;
+    let calls = Calls::default();
+    // The first run never ends; the second succeeds.
+    let handler = {
+        let calls = calls.clone();
+        move |t: TimerRow| {
+            calls.push(t.id);
+            let n = calls.of(t.id);
+            async move {
+                if n == 1 {
+                    std::future::pending::<()>().await;
+                }
+                Ok(())
+            }
+        }
+    };
+    let config = SchedulerConfig {
+        lease: Duration::from_millis(300),
+        ..quick()
+    };
+    let scheduler =
+        Scheduler::new(s.store.clone(), Arc::new(clock.clone()), handler, config).spawn();
+    let id = s
+        .store
+        .schedule(&timer("hangs", "ack", clock.now_ms()))
+        .await
+        .unwrap();
+    eventually("the hung run stopped and counted", || async {
+        s.store.timer(id).await.unwrap().unwrap().attempts == 1
+    })
+    .await;
+    let row = s.store.timer(id).await.unwrap().unwrap();
+    assert_eq!(row.state, TimerState::Pending);
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("longer than the lease")),
+        "{:?}",
+        row.last_error
+    );
+    clock.advance(chrono::Duration::milliseconds(150));
+    eventually("fired on the retry", || async {
+        state_of(&s.store, id).await == TimerState::Fired
+    })
+    .await;
+    assert_eq!(calls.of(id), 2);
+    scheduler.abort();
+}
+
 both!(timers_run_earliest_deadline_first);
 
 async fn timers_run_earliest_deadline_first(db: Db) {
@@ -757,7 +812,7 @@ async fn a_killed_scheduler_s_timers_fire_after_their_lease_with_one_sms_each(db
     for &id in &ids {
         let row = first.store.timer(id).await.unwrap().unwrap();
         assert_eq!(row.state, TimerState::Pending);
-        assert_eq!(row.lease_until, Some(now + 500));
+        assert_eq!(row.lease_until, Some(now + 60_000));
     }
     killed.abort();
     assert!(killed.await.unwrap_err().is_cancelled());
@@ -778,7 +833,7 @@ async fn a_killed_scheduler_s_timers_fire_after_their_lease_with_one_sms_each(db
     assert_eq!(calls.all(), [probe]);
     assert_eq!(count(&second.store, "pending").await, n);
 
-    clock.advance(chrono::Duration::milliseconds(500));
+    clock.advance(minutes(1));
     eventually("every timer fired", || async {
         fired(&second.store).await == n + 1
     })
