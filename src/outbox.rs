@@ -326,20 +326,43 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
             (Attempt::Failed { error }, None)
         }
     };
-    match store
-        .sms_attempted(m.id, &owner, provider.name(), config.max_attempts, attempt)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(
-            id = m.id,
-            "outbox: the message's lease ended and another worker took it over"
-        ),
-        Err(e) => tracing::error!(
-            id = m.id,
-            error = %e,
-            "outbox: could not record a send; the message is sent again after its lease"
-        ),
+    // A database that fails for a moment must not turn a sent message into
+    // a duplicate: the outcome is written again, within half the lease.
+    let mut delay = Duration::from_millis(50);
+    let give_up = Instant::now() + config.lease / 2;
+    loop {
+        match store
+            .sms_attempted(
+                m.id,
+                &owner,
+                provider.name(),
+                config.max_attempts,
+                attempt.clone(),
+            )
+            .await
+        {
+            Ok(true) => break,
+            Ok(false) => {
+                tracing::warn!(
+                    id = m.id,
+                    "outbox: the message's lease ended and another worker took it over"
+                );
+                break;
+            }
+            Err(e) if Instant::now() + delay < give_up => {
+                tracing::warn!(id = m.id, error = %e, "outbox: could not record a send; trying again");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => {
+                tracing::error!(
+                    id = m.id,
+                    error = %e,
+                    "outbox: could not record a send; the message is sent again after its lease"
+                );
+                break;
+            }
+        }
     }
     pause
 }
