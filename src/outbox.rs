@@ -148,7 +148,9 @@ impl Outbox {
         let mut sends: JoinSet<Option<Duration>> = JoinSet::new();
         // Expired leases are handed back at start and then at least every
         // poll (or half a lease), busy or idle.
-        let release_every = config.poll.min(config.lease / 2);
+        // (A zero poll, or lease, would make the worker spin.)
+        let poll = config.poll.max(Duration::from_millis(10));
+        let release_every = poll.min(config.lease / 2).max(Duration::from_millis(10));
         let mut released_at: Option<Instant> = None;
         tracing::info!(provider = self.0.provider.name(), worker = %owner, "SMS outbox worker started");
         loop {
@@ -217,19 +219,25 @@ impl Outbox {
                 }
                 Ok(_) => match store.next_sms_due().await {
                     Ok(Some(due)) => {
-                        let ms = (due - store.clock().now_ms()).max(0) as u64;
-                        // Due now but not ours: another instance is claiming it.
-                        Duration::from_millis(ms).clamp(Duration::from_millis(5), config.poll)
+                        let ms = due - store.clock().now_ms();
+                        if ms <= 0 {
+                            // Due, yet not claimed: a lease that just ended
+                            // (released next time round), or a row another
+                            // instance is claiming right now.
+                            released_at = None;
+                        }
+                        Duration::from_millis(ms.max(0) as u64)
+                            .clamp(Duration::from_millis(5), poll)
                     }
-                    Ok(None) => config.poll,
+                    Ok(None) => poll,
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox: could not read the next due time");
-                        config.poll
+                        poll
                     }
                 },
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox: could not claim messages; trying again");
-                    config.poll
+                    poll
                 }
             };
             tokio::select! {

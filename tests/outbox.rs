@@ -793,31 +793,52 @@ async fn an_outage_then_a_killed_server_lose_and_duplicate_nothing(db: Db) {
     })
     .await;
     let mut config = twilio(quick(&db), &fake.url());
-    config.outbox.max_attempts = 1000; // the outage outlasts no message
-    config.outbox.lease = Duration::from_millis(700);
+    // The outage outlasts no message's attempts.
+    config.outbox.max_attempts = 1000;
+    // Long enough that no send of a live worker (300 ms at most, plus
+    // scheduling on a loaded machine) outlives its lease and is taken over.
+    config.outbox.lease = Duration::from_millis(2500);
     config.sms.timeout = Duration::from_millis(300);
-    let first = spawn_state(state(config.clone()).await).await;
+    // The first server runs on a runtime of its own, so that killing it is
+    // what a crash does to a process: when the runtime is dropped, every
+    // one of its tasks (server, worker, sends in flight) is gone, none half
+    // alive. (Aborting a task on a shared runtime lets a send it had just
+    // spawned reach the provider a moment later.)
     let n = 40;
-    for i in 0..n {
-        let mut msg = reply(GRACE, &format!("alert {i}"), &format!("f:{i}"));
-        msg.urgent = i % 5 == 0;
-        first.state.send_sms(msg).await.unwrap();
-    }
-    let store = first.state.store.clone();
-    eventually(
-        "every message tried twice during the outage, some in flight",
-        || async {
-            let all = store.list_outbox().await.unwrap();
-            all.iter().all(|m| m.attempts >= 2) && all.iter().any(|m| m.status == "sending")
-        },
-    )
-    .await;
+    let first_config = config.clone();
+    let first = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let first = spawn_state(state(first_config).await).await;
+            for i in 0..n {
+                let mut msg = reply(GRACE, &format!("alert {i}"), &format!("f:{i}"));
+                msg.urgent = i % 5 == 0;
+                first.state.send_sms(msg).await.unwrap();
+            }
+            let store = first.state.store.clone();
+            eventually(
+                "every message tried twice during the outage, some in flight",
+                || async {
+                    let all = store.list_outbox().await.unwrap();
+                    all.iter().all(|m| m.attempts >= 2) && all.iter().any(|m| m.status == "sending")
+                },
+            )
+            .await;
+            drop(first);
+        });
+        // Killed mid-outage: some messages are claimed (`sending`), the
+        // rest wait for their retry; no send is let finish. Dropping the
+        // runtime returns once every one of its tasks is gone.
+        drop(runtime);
+    });
+    tokio::task::spawn_blocking(move || first.join().unwrap())
+        .await
+        .unwrap();
     assert!(fake.accepted().is_empty());
-
-    // Killed mid-outage: some messages are claimed (`sending`), the rest
-    // wait for their retry. Nothing is shut down gracefully.
-    drop(store);
-    first.kill().await;
 
     // The provider recovers; a new server starts on the same database.
     healthy.store(true, Ordering::SeqCst);
