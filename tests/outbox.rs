@@ -164,12 +164,14 @@ async fn answer(State(fake): State<Fake>, uri: Uri, headers: HeaderMap, body: By
 
 // ---- set-up ----
 
-/// Test timings: retries after 20 ms, polls every 50 ms, short leases.
+/// Test timings: retries after 20 ms, polls every 50 ms, half-second
+/// timeouts. The lease is long: no test but the fault test (which sets its
+/// own) lets one end, and on a loaded machine a live send must not outlive it.
 fn quick(db: &TestDb) -> Config {
     let mut c = common::config(db);
     c.outbox.backoff = Duration::from_millis(20);
     c.outbox.poll = Duration::from_millis(50);
-    c.outbox.lease = Duration::from_millis(1500);
+    c.outbox.lease = Duration::from_secs(10);
     c.sms.timeout = Duration::from_millis(500);
     c.sms.rate = None;
     c
