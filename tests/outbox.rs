@@ -71,6 +71,8 @@ enum Reply {
     Status(u16, &'static str, Vec<(&'static str, String)>),
     /// Answers only long after any client timeout.
     Hang,
+    /// Twilio's 201, after a while.
+    SlowTwilio(Duration),
 }
 
 type Script = Box<dyn FnMut(&Call, usize) -> Reply + Send>;
@@ -151,6 +153,20 @@ async fn answer(State(fake): State<Fake>, uri: Uri, headers: HeaderMap, body: By
                 r.headers_mut().insert(k, v.parse().unwrap());
             }
             (code, r)
+        }
+        Reply::SlowTwilio(wait) => {
+            fake.calls.lock().unwrap().push((call.clone(), 0));
+            tokio::time::sleep(wait).await;
+            let mut calls = fake.calls.lock().unwrap();
+            if let Some(c) = calls.iter_mut().find(|(c, s)| *s == 0 && c.at == call.at) {
+                c.1 = 201;
+            }
+            return (
+                StatusCode::CREATED,
+                [("content-type", "application/json")],
+                format!(r#"{{"sid":"SM{n:032}","status":"queued"}}"#),
+            )
+                .into_response();
         }
         Reply::Hang => {
             fake.calls.lock().unwrap().push((call, 0));
@@ -485,6 +501,31 @@ async fn africastalking_gets_its_form_fields_and_api_key(db: Db) {
     assert_eq!(m.provider_message_id.as_deref(), Some("ATXid_0"));
     assert_eq!(m.provider_status.as_deref(), Some("Success"));
     app.stop().await;
+}
+
+both!(a_graceful_stop_lets_the_send_in_flight_finish);
+
+async fn a_graceful_stop_lets_the_send_in_flight_finish(db: Db) {
+    let db = TestDb::new(db).await;
+    let fake = Fake::start(|_, _| Reply::SlowTwilio(Duration::from_millis(300))).await;
+    let app = spawn_app_with(twilio(quick(&db), &fake.url()), Arc::new(SystemClock)).await;
+    let store = app.state.store.clone();
+    let id = app
+        .state
+        .send_sms(reply(GRACE, "in flight", "g:1"))
+        .await
+        .unwrap();
+    eventually("the provider has the request", || async {
+        !fake.calls().is_empty()
+    })
+    .await;
+    assert_eq!(message(&store, id).await.status, "sending");
+    // A deploy's SIGTERM: the send finishes and is recorded before the
+    // server is gone, so the next start has nothing to send again.
+    app.stop().await;
+    let m = message(&store, id).await;
+    assert_eq!((m.status.as_str(), m.attempts), ("sent", 1), "{m:?}");
+    assert_eq!(fake.accepted()["in flight"], 1);
 }
 
 // ---- retries ----
