@@ -147,20 +147,22 @@ impl AppState {
 }
 
 /// Serves on an already bound listener (tests bind port 0) until the
-/// future `shutdown` completes, with the USSD session purge and the SMS
-/// outbox worker beside it. On shutdown the worker is stopped wherever it
-/// is: a message it had claimed is sent after its lease, by this server's
-/// next start or another instance.
+/// future `shutdown` completes, with the USSD and SMS purges, the timer
+/// scheduler (alerts, escalations, deadlines) and the SMS outbox worker
+/// beside it. On shutdown the worker claims no more and its
+/// sends in flight finish (at most the SMS timeout and 5 s more). If this
+/// future is dropped instead, the worker is aborted wherever it is, as in
+/// a crash: a message it had claimed is sent after its lease.
 pub async fn launch(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Stopped when this returns, and also when this future is dropped (a
-    // test that aborts the server's task kills its worker with it).
+    // Both end when this returns, and when this future is dropped (a test
+    // that aborts the server's task kills its worker with it): the purge by
+    // its guard, the worker as a dropped `Worker` does.
     let _purge = AbortOnDrop(tokio::spawn(ussd::purge_loop(state.clone())));
     let _purge_sms = AbortOnDrop(tokio::spawn(sms::purge_loop(state.clone())));
-    let _outbox = AbortOnDrop(state.outbox.spawn(state.store.clone()));
     let _scheduler = AbortOnDrop(
         scheduler::Scheduler::new(
             state.store.clone(),
@@ -171,9 +173,13 @@ pub async fn launch(
         .spawn(),
     );
     let _sweep = AbortOnDrop(tokio::spawn(alerts::sweep_loop(state.clone())));
-    axum::serve(listener, app(state))
+    let outbox = state.outbox.spawn(state.store.clone());
+    let grace = state.config.sms.timeout + std::time::Duration::from_secs(5);
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    outbox.shutdown(grace).await;
+    served
 }
 
 /// A task that ends with its owner.

@@ -29,7 +29,10 @@ use std::{
 };
 
 use rand::Rng;
-use tokio::{sync::Notify, task::JoinSet};
+use tokio::{
+    sync::{watch, Notify},
+    task::JoinSet,
+};
 
 pub use providers::{at_outcome, parse_retry_after, twilio_request, Provider, SendOutcome, Twilio};
 
@@ -132,15 +135,28 @@ impl Outbox {
         }
     }
 
-    /// Runs the worker on `store` in a task of its own (until aborted).
-    pub fn spawn(&self, store: Store) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.clone().run(store))
+    /// Runs the worker on `store` in a task of its own, until
+    /// [`Worker::shutdown`], or aborted (when the [`Worker`] is dropped).
+    pub fn spawn(&self, store: Store) -> Worker {
+        let (stop, stopping) = watch::channel(false);
+        Worker {
+            stop,
+            task: Some(tokio::spawn(self.clone().work(store, stopping))),
+        }
     }
 
-    /// The worker: claims due messages, sends them, records each outcome;
-    /// never returns. Stopping it (dropping or aborting the task) at any
-    /// point loses nothing: a claimed row is claimable again after its lease.
+    /// The worker, in the caller's task: claims due messages, sends them,
+    /// records each outcome; never returns. Stopping it (dropping the
+    /// future) at any point loses nothing: a claimed row is claimable again
+    /// after its lease.
     pub async fn run(self, store: Store) {
+        let (_never, stopping) = watch::channel(false);
+        self.work(store, stopping).await
+    }
+
+    /// The worker's loop, until `stopping` says so (or its sender is gone):
+    /// then it claims no more and returns once its sends in flight are done.
+    async fn work(self, store: Store, mut stopping: watch::Receiver<bool>) {
         let owner = format!("{:016x}", rand::random::<u64>());
         let config = &self.0.config;
         let mut bucket = self.0.rate.map(Bucket::new);
@@ -148,10 +164,15 @@ impl Outbox {
         let mut sends: JoinSet<Option<Duration>> = JoinSet::new();
         // Expired leases are handed back at start and then at least every
         // poll (or half a lease), busy or idle.
-        let release_every = config.poll.min(config.lease / 2);
+        // (A zero poll, or lease, would make the worker spin.)
+        let poll = config.poll.max(Duration::from_millis(10));
+        let release_every = poll.min(config.lease / 2).max(Duration::from_millis(10));
         let mut released_at: Option<Instant> = None;
         tracing::info!(provider = self.0.provider.name(), worker = %owner, "SMS outbox worker started");
         loop {
+            if stopping.has_changed().is_err() || *stopping.borrow() {
+                break;
+            }
             while let Some(done) = sends.try_join_next() {
                 paused_until = later(paused_until, pause_of(done));
             }
@@ -159,6 +180,7 @@ impl Outbox {
             if let Some(until) = paused_until {
                 if Instant::now() < until {
                     tokio::select! {
+                        _ = stopping.changed() => {}
                         _ = tokio::time::sleep_until(until.into()) => {}
                         Some(done) = sends.join_next(), if !sends.is_empty() => {
                             paused_until = later(paused_until, pause_of(done));
@@ -195,6 +217,7 @@ impl Outbox {
                 match b.available() {
                     0 => {
                         tokio::select! {
+                            _ = stopping.changed() => {}
                             _ = tokio::time::sleep(b.until_next()) => {}
                             Some(done) = sends.join_next(), if !sends.is_empty() => {
                                 paused_until = later(paused_until, pause_of(done));
@@ -217,22 +240,29 @@ impl Outbox {
                 }
                 Ok(_) => match store.next_sms_due().await {
                     Ok(Some(due)) => {
-                        let ms = (due - store.clock().now_ms()).max(0) as u64;
-                        // Due now but not ours: another instance is claiming it.
-                        Duration::from_millis(ms).clamp(Duration::from_millis(5), config.poll)
+                        let ms = due - store.clock().now_ms();
+                        if ms <= 0 {
+                            // Due, yet not claimed: a lease that just ended
+                            // (released next time round), or a row another
+                            // instance is claiming right now.
+                            released_at = None;
+                        }
+                        Duration::from_millis(ms.max(0) as u64)
+                            .clamp(Duration::from_millis(5), poll)
                     }
-                    Ok(None) => config.poll,
+                    Ok(None) => poll,
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox: could not read the next due time");
-                        config.poll
+                        poll
                     }
                 },
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox: could not claim messages; trying again");
-                    config.poll
+                    poll
                 }
             };
             tokio::select! {
+                _ = stopping.changed() => {}
                 _ = self.0.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
                 Some(done) = sends.join_next(), if !sends.is_empty() => {
@@ -240,6 +270,46 @@ impl Outbox {
                 }
             }
         }
+        // Stopping: what is in flight finishes and is recorded.
+        let in_flight = sends.len();
+        while sends.join_next().await.is_some() {}
+        tracing::info!(in_flight, worker = %owner, "SMS outbox worker stopped");
+    }
+}
+
+/// A running worker (see [`Outbox::spawn`]). Dropping it aborts the worker
+/// wherever it is, as a crash would: its claimed messages wait for their
+/// lease.
+#[derive(Debug)]
+pub struct Worker {
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Stops claiming and waits for the sends in flight to finish and be
+    /// recorded, at most `grace`; then aborts what is left.
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.stop.send(true);
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(grace, &mut task).await.is_err() {
+                tracing::warn!("SMS outbox worker still busy after {grace:?}: aborted; its messages are sent after their lease");
+                task.abort();
+            }
+        }
+    }
+
+    /// Stops the worker at once, sends in flight included.
+    pub fn abort(&self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.abort();
     }
 }
 
@@ -326,20 +396,43 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
             (Attempt::Failed { error }, None)
         }
     };
-    match store
-        .sms_attempted(m.id, &owner, provider.name(), config.max_attempts, attempt)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(
-            id = m.id,
-            "outbox: the message's lease ended and another worker took it over"
-        ),
-        Err(e) => tracing::error!(
-            id = m.id,
-            error = %e,
-            "outbox: could not record a send; the message is sent again after its lease"
-        ),
+    // A database that fails for a moment must not turn a sent message into
+    // a duplicate: the outcome is written again, within half the lease.
+    let mut delay = Duration::from_millis(50);
+    let give_up = Instant::now() + config.lease / 2;
+    loop {
+        match store
+            .sms_attempted(
+                m.id,
+                &owner,
+                provider.name(),
+                config.max_attempts,
+                attempt.clone(),
+            )
+            .await
+        {
+            Ok(true) => break,
+            Ok(false) => {
+                tracing::warn!(
+                    id = m.id,
+                    "outbox: the message's lease ended and another worker took it over"
+                );
+                break;
+            }
+            Err(e) if Instant::now() + delay < give_up => {
+                tracing::warn!(id = m.id, error = %e, "outbox: could not record a send; trying again");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => {
+                tracing::error!(
+                    id = m.id,
+                    error = %e,
+                    "outbox: could not record a send; the message is sent again after its lease"
+                );
+                break;
+            }
+        }
     }
     pause
 }

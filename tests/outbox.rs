@@ -71,6 +71,8 @@ enum Reply {
     Status(u16, &'static str, Vec<(&'static str, String)>),
     /// Answers only long after any client timeout.
     Hang,
+    /// Twilio's 201, after a while.
+    SlowTwilio(Duration),
 }
 
 type Script = Box<dyn FnMut(&Call, usize) -> Reply + Send>;
@@ -152,6 +154,20 @@ async fn answer(State(fake): State<Fake>, uri: Uri, headers: HeaderMap, body: By
             }
             (code, r)
         }
+        Reply::SlowTwilio(wait) => {
+            fake.calls.lock().unwrap().push((call.clone(), 0));
+            tokio::time::sleep(wait).await;
+            let mut calls = fake.calls.lock().unwrap();
+            if let Some(c) = calls.iter_mut().find(|(c, s)| *s == 0 && c.at == call.at) {
+                c.1 = 201;
+            }
+            return (
+                StatusCode::CREATED,
+                [("content-type", "application/json")],
+                format!(r#"{{"sid":"SM{n:032}","status":"queued"}}"#),
+            )
+                .into_response();
+        }
         Reply::Hang => {
             fake.calls.lock().unwrap().push((call, 0));
             tokio::time::sleep(Duration::from_secs(30)).await;
@@ -164,12 +180,14 @@ async fn answer(State(fake): State<Fake>, uri: Uri, headers: HeaderMap, body: By
 
 // ---- set-up ----
 
-/// Test timings: retries after 20 ms, polls every 50 ms, short leases.
+/// Test timings: retries after 20 ms, polls every 50 ms, half-second
+/// timeouts. The lease is long: no test but the fault test (which sets its
+/// own) lets one end, and on a loaded machine a live send must not outlive it.
 fn quick(db: &TestDb) -> Config {
     let mut c = common::config(db);
     c.outbox.backoff = Duration::from_millis(20);
     c.outbox.poll = Duration::from_millis(50);
-    c.outbox.lease = Duration::from_millis(1500);
+    c.outbox.lease = Duration::from_secs(10);
     c.sms.timeout = Duration::from_millis(500);
     c.sms.rate = None;
     c
@@ -485,11 +503,37 @@ async fn africastalking_gets_its_form_fields_and_api_key(db: Db) {
     app.stop().await;
 }
 
+both!(a_graceful_stop_lets_the_send_in_flight_finish);
+
+async fn a_graceful_stop_lets_the_send_in_flight_finish(db: Db) {
+    let db = TestDb::new(db).await;
+    let fake = Fake::start(|_, _| Reply::SlowTwilio(Duration::from_millis(300))).await;
+    let app = spawn_app_with(twilio(quick(&db), &fake.url()), Arc::new(SystemClock)).await;
+    let store = app.state.store.clone();
+    let id = app
+        .state
+        .send_sms(reply(GRACE, "in flight", "g:1"))
+        .await
+        .unwrap();
+    eventually("the provider has the request", || async {
+        !fake.calls().is_empty()
+    })
+    .await;
+    assert_eq!(message(&store, id).await.status, "sending");
+    // A deploy's SIGTERM: the send finishes and is recorded before the
+    // server is gone, so the next start has nothing to send again.
+    app.stop().await;
+    let m = message(&store, id).await;
+    assert_eq!((m.status.as_str(), m.attempts), ("sent", 1), "{m:?}");
+    assert_eq!(fake.accepted()["in flight"], 1);
+}
+
 // ---- retries ----
 
 both!(
     a_503_and_a_timeout_are_retried_until_sent,
     a_refused_connection_fails_after_the_attempt_limit_and_retry_requeues,
+    failed_after_the_attempt_limit_then_kanda_outbox_retry_sends_it,
     a_4xx_fails_at_once_without_retry,
     a_429_pauses_the_provider_and_is_not_an_attempt
 );
@@ -542,19 +586,54 @@ async fn a_refused_connection_fails_after_the_attempt_limit_and_retry_requeues(d
     assert!(error.starts_with("twilio: "), "{error}");
     assert!(!error.contains("twilio-token"), "{error}");
 
-    // `kanda outbox retry`: back in the queue with its attempts reset; the
-    // provider is still down, so it fails again after three more.
+    // Back in the queue with its attempts reset; the provider is still
+    // down, so it fails again after three more.
     store.retry_sms(id).await.unwrap();
-    let m = message(&store, id).await;
-    assert!(
-        m.status == "queued" || m.status == "sending" || m.attempts < 3,
-        "{m:?}"
-    );
     eventually("failed again", || async {
         let m = message(&store, id).await;
         m.status == "failed" && m.attempts == 3
     })
     .await;
+    app.stop().await;
+}
+
+async fn failed_after_the_attempt_limit_then_kanda_outbox_retry_sends_it(db: Db) {
+    let db = TestDb::new(db).await;
+    let fake = Fake::start(|_, n| match n {
+        0..=2 => Reply::Status(503, "down", vec![]),
+        _ => Reply::Twilio,
+    })
+    .await;
+    let mut config = twilio(quick(&db), &fake.url());
+    config.outbox.max_attempts = 3;
+    let app = spawn_app_with(config, Arc::new(SystemClock)).await;
+    let store = app.state.store.clone();
+    let id = app
+        .state
+        .send_sms(reply(GRACE, "try later", "k:1"))
+        .await
+        .unwrap();
+    eventually("failed", || status_is(&store, id, "failed")).await;
+    let m = message(&store, id).await;
+    assert_eq!(m.attempts, 3);
+    assert!(m.last_error.unwrap_or_default().contains("503"));
+
+    // An operator requeues it from another process; this server's worker
+    // finds it by polling and the provider, back, takes it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kanda"))
+        .args(["outbox", "retry", &id.to_string()])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually("sent", || status_is(&store, id, "sent")).await;
+    let m = message(&store, id).await;
+    assert_eq!(m.attempts, 1, "counted afresh after the retry");
+    assert_eq!(fake.accepted()["try later"], 1);
     app.stop().await;
 }
 
@@ -757,31 +836,52 @@ async fn an_outage_then_a_killed_server_lose_and_duplicate_nothing(db: Db) {
     })
     .await;
     let mut config = twilio(quick(&db), &fake.url());
-    config.outbox.max_attempts = 1000; // the outage outlasts no message
-    config.outbox.lease = Duration::from_millis(700);
+    // The outage outlasts no message's attempts.
+    config.outbox.max_attempts = 1000;
+    // Long enough that no send of a live worker (300 ms at most, plus
+    // scheduling on a loaded machine) outlives its lease and is taken over.
+    config.outbox.lease = Duration::from_millis(2500);
     config.sms.timeout = Duration::from_millis(300);
-    let first = spawn_state(state(config.clone()).await).await;
+    // The first server runs on a runtime of its own, so that killing it is
+    // what a crash does to a process: when the runtime is dropped, every
+    // one of its tasks (server, worker, sends in flight) is gone, none half
+    // alive. (Aborting a task on a shared runtime lets a send it had just
+    // spawned reach the provider a moment later.)
     let n = 40;
-    for i in 0..n {
-        let mut msg = reply(GRACE, &format!("alert {i}"), &format!("f:{i}"));
-        msg.urgent = i % 5 == 0;
-        first.state.send_sms(msg).await.unwrap();
-    }
-    let store = first.state.store.clone();
-    eventually(
-        "every message tried twice during the outage, some in flight",
-        || async {
-            let all = store.list_outbox().await.unwrap();
-            all.iter().all(|m| m.attempts >= 2) && all.iter().any(|m| m.status == "sending")
-        },
-    )
-    .await;
+    let first_config = config.clone();
+    let first = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let first = spawn_state(state(first_config).await).await;
+            for i in 0..n {
+                let mut msg = reply(GRACE, &format!("alert {i}"), &format!("f:{i}"));
+                msg.urgent = i % 5 == 0;
+                first.state.send_sms(msg).await.unwrap();
+            }
+            let store = first.state.store.clone();
+            eventually(
+                "every message tried twice during the outage, some in flight",
+                || async {
+                    let all = store.list_outbox().await.unwrap();
+                    all.iter().all(|m| m.attempts >= 2) && all.iter().any(|m| m.status == "sending")
+                },
+            )
+            .await;
+            drop(first);
+        });
+        // Killed mid-outage: some messages are claimed (`sending`), the
+        // rest wait for their retry; no send is let finish. Dropping the
+        // runtime returns once every one of its tasks is gone.
+        drop(runtime);
+    });
+    tokio::task::spawn_blocking(move || first.join().unwrap())
+        .await
+        .unwrap();
     assert!(fake.accepted().is_empty());
-
-    // Killed mid-outage: some messages are claimed (`sending`), the rest
-    // wait for their retry. Nothing is shut down gracefully.
-    drop(store);
-    first.kill().await;
 
     // The provider recovers; a new server starts on the same database.
     healthy.store(true, Ordering::SeqCst);

@@ -192,18 +192,6 @@ impl TestApp {
         last
     }
 
-    /// Kills the server as a crash would: its task (and the outbox worker
-    /// with it) is aborted mid-flight, nothing is shut down gracefully.
-    pub async fn kill(mut self) {
-        // Held until the task is gone: dropping it would start a graceful shutdown.
-        let shutdown = self.shutdown.take();
-        if let Some(h) = self.server.take() {
-            h.abort();
-            let _ = h.await;
-        }
-        drop(shutdown);
-    }
-
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
