@@ -192,22 +192,26 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
         );
     }
     for centre_id in state.store.centre_ids().await? {
-        let (due, day) = next_digest(state, from_ms(at));
-        let key = format!("digest:{centre_id}:{day}");
-        state
-            .store
-            .schedule(&NewTimer {
-                case_id: None,
-                kind: DIGEST.into(),
-                level: Some(centre_id),
-                due_at: due.timestamp_millis(),
-                source_key: key,
-                payload: None,
-                quiet: true,
-            })
-            .await?;
+        schedule_digest(state, centre_id, at).await?;
     }
     Ok(())
+}
+
+/// Schedules a centre's next digest after `after_ms`, once per local day.
+async fn schedule_digest(state: &AppState, centre_id: i64, after_ms: i64) -> anyhow::Result<()> {
+    let (due, day) = next_digest(state, from_ms(after_ms));
+    // The centre rides in `level`: a digest is about no one case.
+    let key = format!("digest:{centre_id}:{day}");
+    schedule(
+        state,
+        None,
+        DIGEST,
+        Some(centre_id),
+        due.timestamp_millis(),
+        key,
+        true,
+    )
+    .await
 }
 
 /// The next digest time after `at` (local `KANDA_DIGEST_AT`) and its local date.
@@ -650,21 +654,7 @@ async fn digest(state: &AppState, timer: &TimerRow) -> anyhow::Result<()> {
         })
         .await?;
     }
-    let (due, day) = next_digest(state, from_ms(timer.due_at.max(now(state))));
-    let key = format!("digest:{centre_id}:{day}");
-    state
-        .store
-        .schedule(&NewTimer {
-            case_id: None,
-            kind: DIGEST.into(),
-            level: Some(centre_id),
-            due_at: due.timestamp_millis(),
-            source_key: key,
-            payload: None,
-            quiet: true,
-        })
-        .await?;
-    Ok(())
+    schedule_digest(state, centre_id, timer.due_at.max(now(state))).await
 }
 
 /// Records a stage change (see [`crate::cases::change_stage`]) and moves
