@@ -79,7 +79,7 @@ pub struct Common {
     /// SMS conversations (inbound keywords) end after this long without a message.
     #[arg(long, env = "KANDA_SMS_SESSION_TTL", default_value = "30m", value_parser = parse_duration, global = true)]
     pub sms_session_ttl: std::time::Duration,
-    /// Public base URL the SMS gateways call back (e.g. https://kanda.example.org).
+    /// Public base URL the SMS gateways call back (e.g. `https://kanda.example.org`).
     #[arg(long, env = "KANDA_PUBLIC_URL", value_parser = parse_public_url, global = true)]
     pub public_url: Option<String>,
     /// Who sends outgoing SMS: twilio, africastalking, or log (prints them).
