@@ -83,7 +83,7 @@ pub struct Common {
     /// `kanda check` warns about any SMS text that could take more.
     #[arg(long, env = "KANDA_SMS_SEGMENTS", default_value_t = 2, global = true)]
     pub sms_segments: usize,
-    /// Public base URL the SMS gateways call back (e.g. https://kanda.example.org).
+    /// Public base URL the SMS gateways call back (e.g. `https://kanda.example.org`).
     #[arg(long, env = "KANDA_PUBLIC_URL", value_parser = parse_public_url, global = true)]
     pub public_url: Option<String>,
     /// Who sends outgoing SMS: twilio, africastalking, or log (prints them).

@@ -13,10 +13,13 @@
 //! Several instances on one PostgreSQL never claim the same row (the claim
 //! locks with `FOR UPDATE SKIP LOCKED`); on SQLite the one writer claims.
 //! A worker that dies leaves its claimed rows `sending`; another takes them
-//! once their lease ends. So the one message in flight when a server dies
-//! (sent, but its `sent` not yet written) may be sent again: at least once
-//! for that message, better a duplicate alert than a lost one. Every other
-//! message is sent exactly once.
+//! once their lease ends. So a message in flight when a server dies (the
+//! provider took it, its `sent` not yet written; at most
+//! `KANDA_OUTBOX_CONCURRENCY` of them) may be sent again: at least once for
+//! those, better a duplicate alert than a lost one. Every other message is
+//! sent exactly once. A graceful stop ([`Worker::shutdown`], what `launch`
+//! does on SIGTERM) lets the sends in flight finish first, so a deploy
+//! duplicates nothing.
 //!
 //! A worker paces itself per provider and sender (one of each per
 //! instance): a token bucket at `KANDA_SMS_RATE` messages per second.

@@ -528,6 +528,55 @@ async fn a_graceful_stop_lets_the_send_in_flight_finish(db: Db) {
     assert_eq!(fake.accepted()["in flight"], 1);
 }
 
+both!(africastalking_recipient_codes_decide_between_failed_and_retry);
+
+/// Africa's Talking answers 201 even when it refuses the recipient: the
+/// recipient's `statusCode` decides.
+async fn africastalking_recipient_codes_decide_between_failed_and_retry(db: Db) {
+    let db = TestDb::new(db).await;
+    const INVALID: &str = r#"{"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":403,"number":"+250788000001","status":"InvalidPhoneNumber","cost":"0","messageId":"None"}]}}"#;
+    const GATEWAY: &str = r#"{"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":502,"number":"+250788000001","status":"RejectedByGateway","cost":"0","messageId":"None"}]}}"#;
+    let mut flaky_seen = 0;
+    let fake = Fake::start(move |c, _| match c.field("message") {
+        Some("bad") => Reply::Status(
+            201,
+            INVALID,
+            vec![("content-type", "application/json".into())],
+        ),
+        _ if flaky_seen == 0 => {
+            flaky_seen += 1;
+            Reply::Status(
+                201,
+                GATEWAY,
+                vec![("content-type", "application/json".into())],
+            )
+        }
+        _ => Reply::AfricasTalking,
+    })
+    .await;
+    let mut config = africastalking(quick(&db), &fake.url());
+    config.outbox.concurrency = 1;
+    let s = state(config).await;
+    let bad = s.send_sms(reply(GRACE, "bad", "a:1")).await.unwrap();
+    let flaky = s.send_sms(reply(GRACE, "flaky", "a:2")).await.unwrap();
+    let _worker = s.outbox.spawn(s.store.clone());
+    eventually("both settled", || async {
+        status_is(&s.store, bad, "failed").await && status_is(&s.store, flaky, "sent").await
+    })
+    .await;
+    let (b, f) = (message(&s.store, bad).await, message(&s.store, flaky).await);
+    assert_eq!(b.attempts, 1, "no retry for an invalid number");
+    assert!(b
+        .last_error
+        .unwrap_or_default()
+        .contains("InvalidPhoneNumber (statusCode 403)"));
+    assert_eq!(f.attempts, 2, "a gateway refusal is retried");
+    assert!(f
+        .provider_message_id
+        .unwrap_or_default()
+        .starts_with("ATXid_"));
+}
+
 // ---- retries ----
 
 both!(

@@ -321,7 +321,9 @@ impl Store {
     /// A provider's delivery report: records `raw_status` verbatim and moves
     /// the message to the status it means (never down: a late `sent` leaves
     /// a `delivered` as it is). An unknown status is recorded, nothing more.
-    /// `false` when no message of that provider has that id.
+    /// `false` when no message of that provider has that id (also a report
+    /// that overtakes the worker's own record of the send, which a provider
+    /// retrying its callback then matches).
     pub async fn delivery_report(
         &self,
         provider: &str,
