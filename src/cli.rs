@@ -278,7 +278,11 @@ impl Common {
             locales_dir: self.locales_dir.clone(),
             default_locale: Locale::parse(&self.default_locale)?,
             country: Country::parse(&self.country)?,
-            gateway_token: self.gateway_token.clone().filter(|t| !t.is_empty()),
+            gateway_token: self
+                .gateway_token
+                .clone()
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
             session_ttl: self.session_ttl,
             public_url: self.public_url.clone(),
             sms_session_ttl: self.sms_session_ttl,

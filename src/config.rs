@@ -13,7 +13,7 @@ pub struct Config {
     pub default_locale: Locale,
     pub country: Country,
     /// When set, gateways must present it (`?token=` or HTTP Basic password).
-    pub gateway_token: Option<String>,
+    pub gateway_token: Option<Secret>,
     /// Sessions started longer ago than this are purged.
     pub session_ttl: Duration,
     /// The public base URL the SMS gateways call back (`https://kanda.example.org`,

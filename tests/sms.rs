@@ -540,7 +540,7 @@ async fn twilio_delivery_reports_are_recorded(db: Db) {
 async fn africastalking_sms_replies_through_the_outbox_once(db: Db) {
     let db = TestDb::new(db).await;
     let mut config = sms_config(&db);
-    config.gateway_token = Some("at-token".into());
+    config.gateway_token = Some(kanda::config::Secret::new("at-token"));
     let app = spawn_app_with(config, Arc::new(SystemClock)).await;
     let post = |path: &'static str, fields: Vec<(&'static str, String)>, query: &'static str| {
         let http = app.http.clone();

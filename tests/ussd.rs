@@ -562,7 +562,7 @@ async fn public_may_switch_language_and_refuse_consent(db: Db) {
 async fn gateway_token_is_required_when_set(db: Db) {
     let db = TestDb::new(db).await;
     let mut config = common::config(&db);
-    config.gateway_token = Some("s3cret-token".into());
+    config.gateway_token = Some(kanda::config::Secret::new("s3cret-token"));
     let app = spawn_app_with(config, Arc::new(SystemClock)).await;
     let fields = [
         ("sessionId", "k1"),

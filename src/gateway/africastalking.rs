@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 use std::borrow::Cow;
 
-use crate::{engine::Screen, ussd, AppState};
+use crate::{config::Secret, engine::Screen, ussd, AppState};
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -120,7 +120,7 @@ pub async fn ussd(
         )
     };
     if !super::authorized(
-        state.config.gateway_token.as_deref(),
+        state.config.gateway_token.as_ref().map(Secret::expose),
         q.token.as_deref(),
         &headers,
     ) {

@@ -13,6 +13,7 @@ use axum::{
 
 use super::{africastalking::TokenQuery, field, form_fields};
 use crate::{
+    config::Secret,
     outbox::{NewSms, SmsKind},
     sms, AppState,
 };
@@ -33,7 +34,11 @@ fn authorized(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Vec<(String, String)>, StatusCode> {
-    if !super::authorized(state.config.gateway_token.as_deref(), q.token(), headers) {
+    if !super::authorized(
+        state.config.gateway_token.as_ref().map(Secret::expose),
+        q.token(),
+        headers,
+    ) {
         tracing::warn!("Africa's Talking SMS callback with a missing or wrong gateway token");
         return Err(StatusCode::FORBIDDEN);
     }
