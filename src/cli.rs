@@ -761,4 +761,15 @@ mod tests {
             .to_string();
         assert!(e.contains("KANDA_TIMEZONE: `Mars/Olympus`"), "{e}");
     }
+
+    #[test]
+    fn the_scheduler_polls_every_second_with_minute_leases_unless_told() {
+        let config = config_of(&[]).unwrap();
+        assert_eq!(config.scheduler.poll, std::time::Duration::from_secs(1));
+        assert_eq!(config.scheduler.lease, std::time::Duration::from_secs(60));
+        let set = config_of(&["--scheduler-poll", "250ms", "--scheduler-lease", "5m"]).unwrap();
+        assert_eq!(set.scheduler.poll, std::time::Duration::from_millis(250));
+        assert_eq!(set.scheduler.lease, std::time::Duration::from_secs(300));
+        assert!(config_of(&["--scheduler-poll", "soon"]).is_err());
+    }
 }

@@ -15,8 +15,9 @@
 //!   dropped: a missed child-protection deadline must stay visible.
 //! - **At least once, so handlers are idempotent.** A timer is run again
 //!   when its lease ends before its `fired` is recorded (a scheduler killed
-//!   between the two, or a handler slower than the lease: a run is stopped
-//!   at the lease's end, in real time, and counts as a failure). A handler makes
+//!   between the two, or a handler slower than the lease: a run that lasts
+//!   longer than the lease, in real time, is stopped and counts as a
+//!   failure). A handler makes
 //!   its effect idempotent by the timer's id: an SMS queued with
 //!   `source_key = format!("timer:{}", timer.id)` (see
 //!   [`crate::outbox::Outbox::enqueue`]) is queued once however many times
@@ -35,6 +36,51 @@
 //!
 //! Settling (`met`, `cancelled`) is [`Store::settle_timers`]: the
 //! scheduler only ever sees pending timers.
+//!
+//! ```no_run
+//! # async fn wire(state: kanda::AppState) -> anyhow::Result<()> {
+//! use kanda::{
+//!     domain::Phone,
+//!     outbox::{NewSms, SmsKind},
+//!     scheduler::Scheduler,
+//!     store::{NewTimer, TimerRow},
+//! };
+//!
+//! // What a timer does: here, one SMS to a caseworker, idempotent by the timer's id.
+//! let handler = {
+//!     let state = state.clone();
+//!     move |timer: TimerRow| {
+//!         let state = state.clone();
+//!         async move {
+//!             let sms = NewSms {
+//!                 to: Phone::from_trusted("+250788100001".into()),
+//!                 body: format!("Case alert: {} is overdue", timer.kind),
+//!                 urgent: true,
+//!                 kind: SmsKind::Notice,
+//!                 source_key: format!("timer:{}", timer.id),
+//!             };
+//!             state.send_sms(sms).await?;
+//!             Ok(())
+//!         }
+//!     }
+//! };
+//! let clock = state.store.clock().clone();
+//! let _scheduler = Scheduler::new(state.store.clone(), clock, handler, state.config.scheduler.clone()).spawn();
+//!
+//! // Elsewhere: a deadline, once per source key.
+//! let due_at = state.store.clock().now_ms() + 3_600_000;
+//! state.store.schedule(&NewTimer {
+//!     case_id: None,
+//!     kind: "ack".into(),
+//!     level: Some(1),
+//!     due_at,
+//!     source_key: "case:42:ack:1".into(),
+//!     payload: None,
+//!     quiet: false,
+//! }).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -118,6 +164,9 @@ pub struct Scheduler<H> {
 type Ran = anyhow::Result<()>;
 
 impl<H: TimerHandler> Scheduler<H> {
+    /// A scheduler over `store`'s timers. `clock` decides what is due (and
+    /// when a retry is): normally the store's own (`store.clock().clone()`);
+    /// `config` is usually `Config::scheduler`.
     pub fn new(store: Store, clock: SharedClock, handler: H, config: SchedulerConfig) -> Self {
         Scheduler {
             store,

@@ -414,6 +414,46 @@ async fn a_timer_fires_once_when_due_and_not_before(db: Db) {
     scheduler.abort();
 }
 
+both!(a_timer_scheduled_on_the_scheduler_s_store_wakes_it_at_once);
+
+/// A scheduler that polls only hourly still fires at once what its own
+/// store schedules: `schedule` wakes it.
+async fn a_timer_scheduled_on_the_scheduler_s_store_wakes_it_at_once(db: Db) {
+    let db = TestDb::new(db).await;
+    let clock = start();
+    let s = state(&db, &clock).await;
+    let calls = Calls::default();
+    let config = SchedulerConfig {
+        poll: Duration::from_secs(3600),
+        ..quick()
+    };
+    let scheduler = Scheduler::new(
+        s.store.clone(),
+        Arc::new(clock.clone()),
+        SmsHandler {
+            state: s.clone(),
+            calls: calls.clone(),
+        },
+        config,
+    )
+    .spawn();
+    // Twice, so the second at least finds the scheduler asleep (with
+    // nothing due and nothing pending it sleeps a whole poll).
+    for key in ["first", "second"] {
+        let id = s
+            .store
+            .schedule(&timer(key, "ack", clock.now_ms()))
+            .await
+            .unwrap();
+        eventually("fired without waiting for the poll", || async {
+            state_of(&s.store, id).await == TimerState::Fired
+        })
+        .await;
+    }
+    assert_eq!(calls.all().len(), 2);
+    scheduler.abort();
+}
+
 both!(settled_timers_never_fire);
 
 async fn settled_timers_never_fire(db: Db) {
