@@ -9,6 +9,9 @@
 //! postgres://postgres@127.0.0.1:5432/postgres), dropped afterwards.
 //! Figures go in BENCHMARKS.md.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::{
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -58,25 +61,8 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let dir = tempfile::tempdir()?;
-    let (url, pg) = match db {
-        "sqlite" => (
-            format!("sqlite://{}", dir.path().join("drain.db").display()),
-            None,
-        ),
-        "postgres" => {
-            use sqlx::Connection;
-            let admin = std::env::var("KANDA_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("kanda_bench_drain_{}", std::process::id());
-            let mut conn = sqlx::PgConnection::connect(&admin).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await?;
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            (format!("{base}/{name}"), Some((admin.clone(), name)))
-        }
-        other => anyhow::bail!("`{other}`: use sqlite or postgres"),
-    };
+    let bench = support::BenchDb::new(db, dir.path(), "drain").await?;
+    let url = bench.url.clone();
 
     let mut config = Config::for_database(url);
     config.sms.provider = SmsProvider::Twilio;
@@ -144,12 +130,6 @@ async fn main() -> anyhow::Result<()> {
         requests.load(Ordering::Relaxed)
     );
     state.store.close().await;
-    if let Some((admin, name)) = pg {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await?;
-    }
+    bench.drop_now().await?;
     Ok(())
 }

@@ -10,6 +10,9 @@
 //! postgres://postgres@127.0.0.1:5432/postgres), dropped afterwards.
 //! Figures go in BENCHMARKS.md.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::{sync::Arc, time::Instant};
 
 use kanda::{
@@ -33,25 +36,8 @@ async fn main() -> anyhow::Result<()> {
     let concurrency: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(16);
 
     let dir = tempfile::tempdir()?;
-    let (url, pg) = match db {
-        "sqlite" => (
-            format!("sqlite://{}", dir.path().join("inbound.db").display()),
-            None,
-        ),
-        "postgres" => {
-            use sqlx::Connection;
-            let admin = std::env::var("KANDA_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("kanda_bench_inbound_{}", std::process::id());
-            let mut conn = sqlx::PgConnection::connect(&admin).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await?;
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            (format!("{base}/{name}"), Some((admin.clone(), name)))
-        }
-        other => anyhow::bail!("`{other}`: use sqlite or postgres"),
-    };
+    let bench = support::BenchDb::new(db, dir.path(), "inbound").await?;
+    let url = bench.url.clone();
     let mut config = Config::for_database(url);
     config.sms.twilio = Some(TwilioConfig {
         account_sid: "AC0123456789abcdef0123456789abcdef".into(),
@@ -121,12 +107,6 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(cases as usize == n, "{cases} cases for {n} reports");
     server.abort();
     state.store.close().await;
-    if let Some((admin, name)) = pg {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await?;
-    }
+    bench.drop_now().await?;
     Ok(())
 }

@@ -14,6 +14,9 @@
 //! `KANDA_BENCH_ANALYZE=1` the timers table is analyzed before the timing.
 //! Figures go in BENCHMARKS.md.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::{
     future::Future,
     sync::{
@@ -97,25 +100,8 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(defaults.concurrency);
 
     let dir = tempfile::tempdir()?;
-    let (url, pg) = match db {
-        "sqlite" => (
-            format!("sqlite://{}", dir.path().join("timers.db").display()),
-            None,
-        ),
-        "postgres" => {
-            use sqlx::Connection;
-            let admin = std::env::var("KANDA_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("kanda_bench_timers_{}", std::process::id());
-            let mut conn = sqlx::PgConnection::connect(&admin).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await?;
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            (format!("{base}/{name}"), Some((admin.clone(), name)))
-        }
-        other => anyhow::bail!("`{other}`: use sqlite or postgres"),
-    };
+    let bench = support::BenchDb::new(db, dir.path(), "timers").await?;
+    let url = bench.url.clone();
     let clock = Arc::new(SystemClock);
     let state = AppState::build(Config::for_database(url), clock.clone()).await?;
     kanda::demo::seed(&state).await?;
@@ -162,13 +148,9 @@ async fn main() -> anyhow::Result<()> {
     // would gather them a minute after such a burst (this machine's server
     // runs with autovacuum off, and without statistics the claim reads and
     // sorts every due timer; see BENCHMARKS.md).
-    if let (Some((admin, name)), true) = (
-        &pg,
-        std::env::var("KANDA_BENCH_ANALYZE").is_ok_and(|v| v == "1"),
-    ) {
+    if db == "postgres" && std::env::var("KANDA_BENCH_ANALYZE").is_ok_and(|v| v == "1") {
         use sqlx::Connection;
-        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-        let mut conn = sqlx::PgConnection::connect(&format!("{base}/{name}")).await?;
+        let mut conn = sqlx::PgConnection::connect(&bench.url).await?;
         sqlx::query("ANALYZE timers").execute(&mut conn).await?;
     }
 
@@ -204,12 +186,6 @@ async fn main() -> anyhow::Result<()> {
         per_s(done),
     );
     state.store.close().await;
-    if let Some((admin, name)) = pg {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await?;
-    }
+    bench.drop_now().await?;
     Ok(())
 }
