@@ -90,6 +90,7 @@ both!(
     an_acknowledged_alert_does_not_escalate,
     an_unacknowledged_alert_climbs_the_whole_chain,
     deadlines_are_met_or_missed_and_missed_ones_remind_the_owner,
+    the_plan_and_the_check_after_closure_can_be_missed_too,
     quiet_hours_hold_reminders_but_never_alerts,
     a_worse_visit_alerts_at_once_and_the_volunteer_is_told,
     volunteers_are_reminded_of_visits_and_managers_get_a_digest,
@@ -319,6 +320,75 @@ async fn deadlines_are_met_or_missed_and_missed_ones_remind_the_owner(db: Db) {
             "reviewed",
             "closed"
         ]
+    );
+    app.stop().await;
+}
+
+async fn the_plan_and_the_check_after_closure_can_be_missed_too(db: Db) {
+    use kanda::cases::StageChange::*;
+    let db = TestDb::new(db).await;
+    let clock = tuesday_morning();
+    let app = app(&db, &clock, |_| {}).await;
+    let r = reference_in(&app.sms(GRACE, "REPORT 9 M 1 N").await);
+    idle(&app).await;
+    // Assessed the first day (which acknowledges too): both met.
+    stage(&app, &r, Assess, CLAUDINE).await;
+    let v = view(&app, &r).await;
+    assert_eq!(deadline(&v, "response"), ["met"]);
+    assert_eq!(deadline(&v, "assessment"), ["met"]);
+    // No plan within 14 days of the assessment: missed, and Claudine is reminded.
+    advance(
+        &app,
+        &clock,
+        chrono::Duration::days(14) + chrono::Duration::minutes(1),
+    )
+    .await;
+    assert_eq!(deadline(&view(&app, &r).await, "plan"), ["missed"]);
+    let reminded = |m: &Vec<OutboxRow>, step: &str| {
+        m.iter()
+            .filter(|m| m.body.ends_with(&format!("{step} is overdue.")))
+            .count()
+    };
+    assert_eq!(reminded(&sms_to(&app, CLAUDINE).await, "the case plan"), 1);
+    // Planned late, then closed; no check visit within 90 days: missed.
+    stage(&app, &r, Plan, CLAUDINE).await;
+    stage(&app, &r, Close, CLAUDINE).await;
+    advance(
+        &app,
+        &clock,
+        chrono::Duration::days(90) + chrono::Duration::minutes(1),
+    )
+    .await;
+    let v = view(&app, &r).await;
+    assert_eq!(deadline(&v, "closure_check"), ["missed"]);
+    assert_eq!(
+        reminded(
+            &sms_to(&app, CLAUDINE).await,
+            "the check visit after closure"
+        ),
+        1
+    );
+    let missed: Vec<_> = events(&v, "deadline-missed")
+        .iter()
+        .map(|e| e.outcome.clone().unwrap())
+        .collect();
+    assert_eq!(missed, ["plan", "closure_check"]);
+    // The manager's digest lists it until the check visit is logged.
+    let digests = |m: Vec<OutboxRow>| {
+        m.into_iter()
+            .filter(|m| m.body.contains(r.as_str()) && m.body.starts_with("Kanda, "))
+            .count()
+    };
+    advance(&app, &clock, chrono::Duration::days(1)).await;
+    let before = digests(sms_to(&app, JEAN).await);
+    assert!(before >= 1, "the overdue check is in a digest");
+    app.sms(GRACE, &format!("VISIT {r} 1")).await;
+    idle(&app).await;
+    advance(&app, &clock, chrono::Duration::days(2)).await;
+    assert_eq!(
+        digests(sms_to(&app, JEAN).await),
+        before,
+        "not after the visit"
     );
     app.stop().await;
 }
