@@ -100,8 +100,12 @@ async fn report_in_own_village_creates_one_routed_case(db: Db) {
     );
     assert_eq!(c.location, "S-HUY-TUM-01");
     let events = app.state.store.case_events(&reference).await.unwrap();
-    assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, "registered");
+    // Then only the centre's alert (the scheduler may have run it already).
+    assert!(
+        events[1..].iter().all(|e| e.kind == "alert") && events.len() <= 2,
+        "{events:?}"
+    );
     assert_eq!(
         (events[0].actor.as_deref(), events[0].channel.as_deref()),
         (Some("volunteer:1"), Some("ussd"))
