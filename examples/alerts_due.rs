@@ -108,7 +108,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let saved = started.elapsed();
     let started = Instant::now();
-    let scheduled = state.store.schedule_missing_alerts(clock.now_ms()).await?;
+    let scheduled = state
+        .store
+        .schedule_missing_alerts(clock.now_ms(), 0)
+        .await?;
     let swept = started.elapsed();
     anyhow::ensure!(
         scheduled as usize == n,

@@ -179,12 +179,13 @@ pub async fn stage_changed(
     Ok(())
 }
 
-/// Schedules what a crash may have left unscheduled: a case's alert, a
-/// worse visit's alert, each centre's next daily digest. Idempotent; run
-/// when the server starts and now and then.
-pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
+/// Schedules what a crash may have left unscheduled: the alert of a case
+/// or a worse visit saved since `since_ms`, each centre's next daily
+/// digest. Idempotent; run when the server starts (over every case) and
+/// every minute (over the last hour).
+pub async fn sweep(state: &AppState, since_ms: i64) -> anyhow::Result<()> {
     let at = now(state);
-    let n = state.store.schedule_missing_alerts(at).await?;
+    let n = state.store.schedule_missing_alerts(at, since_ms).await?;
     if n > 0 {
         tracing::warn!(
             alerts = n,
@@ -753,13 +754,22 @@ impl crate::engine::Backend for AppState {
     }
 }
 
-/// Runs [`sweep`] now and every minute, for the life of the server.
+/// How far back the minutely sweep looks: far more than a crash between
+/// saving a case and scheduling its alert takes, while every server runs it.
+const SWEEP_WINDOW: Duration = Duration::from_secs(3600);
+
+/// Runs [`sweep`] over every case now, then over the last hour every
+/// minute, for the life of the server.
 pub async fn sweep_loop(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut since = 0;
     loop {
         tick.tick().await;
-        if let Err(e) = sweep(&state).await {
+        let started = now(&state);
+        if let Err(e) = sweep(&state, since).await {
             tracing::warn!(error = %format!("{e:#}"), "could not sweep for unscheduled alerts");
+            continue;
         }
+        since = started - ms(SWEEP_WINDOW);
     }
 }

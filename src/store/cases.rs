@@ -141,20 +141,20 @@ const STEP_UNDONE: &str = "(
            SELECT 1 FROM case_events v WHERE v.case_id = c.id AND v.kind = 'visit' AND v.at > t.created_at)))";
 
 impl Store {
-    /// Schedules the alert of every case that has none, and of every visit
-    /// that found the child worse (a crash between saving one and
-    /// scheduling its alert); returns how many.
-    pub async fn schedule_missing_alerts(&self, now_ms: i64) -> Result<u64> {
+    /// Schedules the alert of every case saved since `since_ms` that has
+    /// none, and of every such visit that found the child worse (a crash
+    /// between saving one and scheduling its alert); returns how many.
+    pub async fn schedule_missing_alerts(&self, now_ms: i64, since_ms: i64) -> Result<u64> {
         let mut n = 0;
         for sql in [
             "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
              SELECT c.id, 'alert', NULL, $1, 'pending', 0, 'alert:' || c.id, NULL, 0, $1 FROM cases c
-             WHERE NOT EXISTS (SELECT 1 FROM timers t WHERE t.source_key = 'alert:' || c.id)
+             WHERE c.created_at >= $2 AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.source_key = 'alert:' || c.id)
              ON CONFLICT (source_key) DO NOTHING",
             "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
              SELECT e.case_id, 'visit_alert', NULL, $1, 'pending', 0, 'visit_alert:' || e.source_key, NULL, 0, $1
              FROM case_events e
-             WHERE e.kind = 'visit' AND e.outcome = 'worse' AND e.source_key IS NOT NULL
+             WHERE e.at >= $2 AND e.kind = 'visit' AND e.outcome = 'worse' AND e.source_key IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.source_key = 'visit_alert:' || e.source_key)
              ON CONFLICT (source_key) DO NOTHING",
         ] {
@@ -163,7 +163,7 @@ impl Store {
                     Durability::Disk,
                     Write {
                         sql: Some(sql),
-                        args: vec![now_ms.into()],
+                        args: vec![now_ms.into(), since_ms.into()],
                         decode: Box::new(|o| Ok(o.rows_affected)),
                     },
                 )
