@@ -203,27 +203,18 @@ impl Store {
     /// The staff member who last moved the case (acknowledged it, or
     /// later): the one its reminders go to.
     pub async fn case_owner(&self, case_id: i64) -> Result<Option<super::Contact>> {
-        let row = sqlx::query(
-            "SELECT s.id AS staff_id, s.phone, s.name, s.role, s.locale
-             FROM case_events e JOIN staff s ON e.actor = 'staff:' || s.id
+        let sql = format!(
+            "SELECT {} FROM case_events e JOIN staff s ON e.actor = 'staff:' || s.id
              WHERE e.case_id = $1 AND e.kind IN ('acknowledged', 'assessed', 'planned', 'reviewed')
              ORDER BY e.at DESC, e.id DESC LIMIT 1",
-        )
-        .bind(case_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            let locale: String = r.try_get("locale")?;
-            Ok(super::Contact {
-                staff_id: r.try_get("staff_id")?,
-                phone: crate::domain::Phone::from_trusted(r.try_get("phone")?),
-                name: r.try_get("name")?,
-                role: r.try_get("role")?,
-                locale: crate::domain::Locale::parse(&locale)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
-            })
-        })
-        .transpose()
+            super::rota::CONTACT_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(case_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| super::rota::contact(&r))
+            .transpose()
     }
 
     /// The volunteer who reported the case, who follows it.
@@ -235,11 +226,9 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            let locale: String = r.try_get("locale")?;
             Ok(Follower {
                 phone: crate::domain::Phone::from_trusted(r.try_get("phone")?),
-                locale: crate::domain::Locale::parse(&locale)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
+                locale: super::rota::stored_locale(&r.try_get::<String, _>("locale")?)?,
             })
         })
         .transpose()

@@ -63,9 +63,9 @@ pub struct RotaEntry {
     pub fallback: bool,
 }
 
-const CONTACT_COLUMNS: &str = "s.id AS staff_id, s.phone, s.name, s.role, s.locale";
+pub(super) const CONTACT_COLUMNS: &str = "s.id AS staff_id, s.phone, s.name, s.role, s.locale";
 
-fn contact(r: &AnyRow) -> Result<Contact> {
+pub(super) fn contact(r: &AnyRow) -> Result<Contact> {
     let locale: String = r.try_get("locale")?;
     Ok(Contact {
         staff_id: r.try_get("staff_id")?,
@@ -76,8 +76,9 @@ fn contact(r: &AnyRow) -> Result<Contact> {
     })
 }
 
-fn stored_locale(s: &str) -> Result<Locale> {
-    Locale::parse(s).map_err(|e| StoreError::Invalid(format!("stored staff language: {e}")))
+/// A language read back from the database (staff's or volunteers').
+pub(super) fn stored_locale(s: &str) -> Result<Locale> {
+    Locale::parse(s).map_err(|e| StoreError::Invalid(format!("stored language: {e}")))
 }
 
 fn rota_entry(r: &AnyRow) -> Result<RotaEntry> {
