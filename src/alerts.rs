@@ -86,19 +86,17 @@ async fn schedule(
 
 /// A new case: its alert goes out at once (through a timer, so a crash
 /// right after the case was saved still alerts; [`sweep`] catches a case
-/// whose timer was never written).
-pub async fn case_registered(state: &AppState, case_id: i64) -> anyhow::Result<()> {
-    let at = now(state);
-    schedule(
-        state,
-        Some(case_id),
-        ALERT,
-        None,
-        at,
-        format!("alert:{case_id}"),
-        false,
-    )
-    .await
+/// whose timer was never written). One statement: the case is found by
+/// its reference in it.
+pub async fn case_registered(
+    state: &AppState,
+    reference: &crate::domain::CaseRef,
+) -> anyhow::Result<()> {
+    state
+        .store
+        .schedule_case_alert(reference, now(state))
+        .await?;
+    Ok(())
 }
 
 /// A visit was logged: "worse or new danger" alerts at once; a visit after
@@ -721,15 +719,9 @@ impl crate::engine::Backend for AppState {
         case: crate::engine::NewCase,
     ) -> crate::engine::BackendResult<crate::domain::CaseRef> {
         let reference = self.store.create_case(&case).await?;
-        match self.store.case_row(&reference).await {
-            Ok(Some(row)) => {
-                if let Err(e) = case_registered(self, row.id).await {
-                    // The sweep schedules it within a minute.
-                    tracing::error!(error = %format!("{e:#}"), "alert not scheduled at once");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "new case not read back for its alert"),
+        if let Err(e) = case_registered(self, &reference).await {
+            // The sweep schedules it within a minute.
+            tracing::error!(error = %format!("{e:#}"), "alert not scheduled at once");
         }
         Ok(reference)
     }

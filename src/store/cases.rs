@@ -141,6 +141,27 @@ const STEP_UNDONE: &str = "(
            SELECT 1 FROM case_events v WHERE v.case_id = c.id AND v.kind = 'visit' AND v.at > t.created_at)))";
 
 impl Store {
+    /// Schedules a new case's alert, due at `now_ms` (the same timer the
+    /// sweep would make: one per case), and wakes a scheduler on this store.
+    pub async fn schedule_case_alert(&self, reference: &CaseRef, now_ms: i64) -> Result<()> {
+        self.write(
+            Durability::Disk,
+            Write {
+                sql: Some(
+                    "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
+                     SELECT c.id, 'alert', NULL, $1, 'pending', 0, 'alert:' || c.id, NULL, 0, $1 FROM cases c
+                     WHERE c.reference = $2
+                     ON CONFLICT (source_key) DO NOTHING",
+                ),
+                args: vec![now_ms.into(), reference.as_str().into()],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await?;
+        self.timers_wake().notify_one();
+        Ok(())
+    }
+
     /// Schedules the alert of every case saved since `since_ms` that has
     /// none, and of every such visit that found the child worse (a crash
     /// between saving one and scheduling its alert); returns how many.
