@@ -27,11 +27,13 @@ use std::{
 };
 
 use kanda::{
-    alerts::CaseTimers,
-    clock::{Clock, SystemClock},
-    config::Config,
-    engine::{Channel, NewCase},
-    scheduler::{Scheduler, SchedulerConfig, TimerHandler},
+    app::Config,
+    casework::{
+        scheduler::{Scheduler, SchedulerConfig, TimerHandler},
+        timers::{ALERT, ALERT_KEY},
+        CaseTimers,
+    },
+    domain::{Channel, Clock, NewCase, SystemClock},
     store::{Table, TimerRow},
     AppState,
 };
@@ -44,7 +46,7 @@ struct Counting {
 
 impl TimerHandler for Counting {
     async fn fire(&self, timer: TimerRow) -> anyhow::Result<()> {
-        let alert = timer.kind == kanda::alerts::ALERT;
+        let alert = timer.kind == ALERT;
         self.inner.fire(timer).await?;
         if alert {
             self.alerts.fetch_add(1, Ordering::Relaxed);
@@ -66,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
     let bench = support::BenchDb::new(db, dir.path(), "alerts").await?;
     let clock = Arc::new(SystemClock);
     let state = AppState::build(Config::for_database(bench.url.clone()), clock.clone()).await?;
-    kanda::demo::seed(&state).await?;
+    kanda::app::demo::seed(&state).await?;
     let village = state
         .store
         .place_by_code("S-HUY-TUM-01", 4)
@@ -108,9 +110,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let saved = started.elapsed();
     let started = Instant::now();
+    // What the sweep runs (`casework/sweep.rs`): the alert of every case without one.
     let scheduled = state
         .store
-        .schedule_missing_alerts(clock.now_ms(), 0)
+        .schedule_missing_case_timers(ALERT, ALERT_KEY, clock.now_ms(), 0)
         .await?;
     let swept = started.elapsed();
     anyhow::ensure!(
@@ -120,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
 
     let alerts = Arc::new(AtomicUsize::new(0));
     let handler = Counting {
-        inner: CaseTimers(state.clone()),
+        inner: state.work.timers(),
         alerts: alerts.clone(),
     };
     let started = Instant::now();

@@ -22,10 +22,12 @@ use std::{
 
 use axum::{http::StatusCode, response::IntoResponse, Router};
 use kanda::{
-    clock::SystemClock,
-    config::{Config, Secret, SmsProvider, TwilioConfig},
+    app::Config,
     domain::Phone,
-    outbox::{NewSms, SmsKind},
+    domain::Secret,
+    domain::SystemClock,
+    domain::{NewSms, SmsKind},
+    gateway::{SmsProvider, TwilioConfig},
     AppState,
 };
 

@@ -16,10 +16,8 @@ mod support;
 use std::{sync::Arc, time::Instant};
 
 use kanda::{
-    clock::SystemClock,
-    config::{Config, Secret, TwilioConfig},
-    gateway::twilio_signature,
-    AppState,
+    app::Config, domain::Secret, domain::SystemClock,
+    gateway::twilio::signature as twilio_signature, gateway::TwilioConfig, AppState,
 };
 
 const TOKEN: &str = "bench-token";
@@ -46,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         api_url: "http://127.0.0.1:9".into(),
     });
     let state = AppState::build(config, Arc::new(SystemClock)).await?;
-    kanda::demo::seed(&state).await?;
+    kanda::app::demo::seed(&state).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let endpoint = format!("http://{}/sms/twilio", listener.local_addr()?);
     let server = tokio::spawn(kanda::launch(

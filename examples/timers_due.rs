@@ -27,11 +27,11 @@ use std::{
 };
 
 use kanda::{
-    clock::{Clock, SystemClock},
-    config::Config,
+    app::Config,
+    casework::scheduler::{Scheduler, SchedulerConfig, TimerHandler},
     domain::Phone,
-    outbox::{NewSms, SmsKind},
-    scheduler::{Scheduler, SchedulerConfig, TimerHandler},
+    domain::{Clock, SystemClock},
+    domain::{NewSms, SmsKind},
     store::{NewTimer, Table, TimerRow},
     AppState,
 };
@@ -104,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
     let url = bench.url.clone();
     let clock = Arc::new(SystemClock);
     let state = AppState::build(Config::for_database(url), clock.clone()).await?;
-    kanda::demo::seed(&state).await?;
+    kanda::app::demo::seed(&state).await?;
     let effect = match which {
         "noop" => Effect::Noop,
         "outbox" => Effect::Outbox(state.clone()),

@@ -13,7 +13,7 @@ use std::{
 
 use chrono::TimeZone;
 use common::{sms_config, spawn_app_with, Db, TestApp, TestDb, GRACE, STRANGER};
-use kanda::{clock::ManualClock, config::Config, domain::CaseRef, store::OutboxRow};
+use kanda::{app::Config, domain::CaseRef, domain::ManualClock, store::OutboxRow};
 
 const CLAUDINE: &str = "+250788100001";
 const JEAN: &str = "+250788100002";
@@ -66,14 +66,11 @@ fn reference_in(text: &str) -> CaseRef {
     CaseRef::parse(&digits).expect("a valid reference")
 }
 
-async fn view(app: &TestApp, r: &CaseRef) -> kanda::cases::CaseView {
-    kanda::cases::view(&app.state.store, r)
-        .await
-        .unwrap()
-        .expect("the case")
+async fn view(app: &TestApp, r: &CaseRef) -> kanda::casework::CaseView {
+    app.state.work.view(r).await.unwrap().expect("the case")
 }
 
-fn deadline<'v>(v: &'v kanda::cases::CaseView, kind: &str) -> Vec<&'v str> {
+fn deadline<'v>(v: &'v kanda::casework::CaseView, kind: &str) -> Vec<&'v str> {
     v.deadlines
         .iter()
         .filter(|d| d.kind == kind)
@@ -81,7 +78,7 @@ fn deadline<'v>(v: &'v kanda::cases::CaseView, kind: &str) -> Vec<&'v str> {
         .collect()
 }
 
-fn events<'v>(v: &'v kanda::cases::CaseView, kind: &str) -> Vec<&'v kanda::store::CaseEvent> {
+fn events<'v>(v: &'v kanda::casework::CaseView, kind: &str) -> Vec<&'v kanda::store::CaseEvent> {
     v.timeline.iter().filter(|e| e.kind == kind).collect()
 }
 
@@ -210,24 +207,18 @@ async fn an_unacknowledged_alert_climbs_the_whole_chain(db: Db) {
     app.stop().await;
 }
 
-async fn stage(app: &TestApp, r: &CaseRef, change: kanda::cases::StageChange, by: &str) {
-    let by = app.state.phones.read(by).unwrap();
-    kanda::alerts::record_stage(
-        &app.state,
-        r,
-        change,
-        &by,
-        None,
-        "cli",
-        kanda::domain::random_token(),
-    )
-    .await
-    .unwrap();
+async fn stage(app: &TestApp, r: &CaseRef, change: kanda::domain::StageChange, by: &str) {
+    let by = app.state.channels.phones.read(by).unwrap();
+    app.state
+        .work
+        .record_stage(r, change, &by, None, "cli", kanda::domain::random_token())
+        .await
+        .unwrap();
     idle(app).await;
 }
 
 async fn deadlines_are_met_or_missed_and_missed_ones_remind_the_owner(db: Db) {
-    use kanda::cases::StageChange::*;
+    use kanda::domain::StageChange::*;
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
@@ -288,20 +279,25 @@ async fn deadlines_are_met_or_missed_and_missed_ones_remind_the_owner(db: Db) {
     idle(&app).await;
     assert_eq!(deadline(&view(&app, &r).await, "closure_check"), ["met"]);
     // Another centre cannot move it; a closed case takes no plan.
-    let aline = app.state.phones.read(ALINE).unwrap();
-    let refused =
-        kanda::alerts::record_stage(&app.state, &r, Review, &aline, None, "cli", "k1".into()).await;
+    let aline = app.state.channels.phones.read(ALINE).unwrap();
+    let refused = app
+        .state
+        .work
+        .record_stage(&r, Review, &aline, None, "cli", "k1".into())
+        .await;
     assert!(matches!(
         refused,
-        Err(kanda::cases::CaseError::OtherCentre { .. })
+        Err(kanda::casework::CaseError::OtherCentre { .. })
     ));
-    let claudine = app.state.phones.read(CLAUDINE).unwrap();
-    let refused =
-        kanda::alerts::record_stage(&app.state, &r, Plan, &claudine, None, "cli", "k2".into())
-            .await;
+    let claudine = app.state.channels.phones.read(CLAUDINE).unwrap();
+    let refused = app
+        .state
+        .work
+        .record_stage(&r, Plan, &claudine, None, "cli", "k2".into())
+        .await;
     assert!(matches!(
         refused,
-        Err(kanda::cases::CaseError::NotAllowed { .. })
+        Err(kanda::casework::CaseError::NotAllowed { .. })
     ));
     let stages: Vec<_> = view(&app, &r)
         .await
@@ -325,7 +321,7 @@ async fn deadlines_are_met_or_missed_and_missed_ones_remind_the_owner(db: Db) {
 }
 
 async fn the_plan_and_the_check_after_closure_can_be_missed_too(db: Db) {
-    use kanda::cases::StageChange::*;
+    use kanda::domain::StageChange::*;
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
@@ -520,7 +516,7 @@ async fn volunteers_are_reminded_of_visits_and_managers_get_a_digest(db: Db) {
     );
     // Acknowledged and assessed: nothing overdue, no digest the next day.
     app.sms(CLAUDINE, &format!("ACK {r}")).await;
-    stage(&app, &r, kanda::cases::StageChange::Assess, CLAUDINE).await;
+    stage(&app, &r, kanda::domain::StageChange::Assess, CLAUDINE).await;
     let n = sms_to(&app, JEAN).await.len();
     advance(&app, &clock, chrono::Duration::days(1)).await;
     assert_eq!(
@@ -564,9 +560,9 @@ async fn due_timers_survive_a_restart_and_fire_once(db: Db) {
     let third_case = second
         .state
         .store
-        .create_case(&kanda::engine::NewCase {
+        .create_case(&kanda::domain::NewCase {
             source_key: "crash-test".into(),
-            channel: kanda::engine::Channel::Sms,
+            channel: kanda::domain::Channel::Sms,
             self_report: false,
             anonymous: false,
             reporter_phone: None,
@@ -592,14 +588,14 @@ async fn due_timers_survive_a_restart_and_fire_once(db: Db) {
     // The minutely sweep looks at recent cases only (this one is older than
     // its window here); the sweep a starting server runs looks at them all.
     let later = second.state.store.clock().now_ms() + 1;
-    kanda::alerts::sweep(&second.state, later).await.unwrap();
+    second.state.work.sweep(later).await.unwrap();
     idle(&second).await;
     let none = sms_to(&second, CLAUDINE).await;
     assert!(
         !none.iter().any(|m| m.body.contains(third_case.as_str())),
         "{none:?}"
     );
-    kanda::alerts::sweep(&second.state, 0).await.unwrap();
+    second.state.work.sweep(0).await.unwrap();
     idle(&second).await;
     let claudine = sms_to(&second, CLAUDINE).await;
     assert_eq!(

@@ -2,7 +2,7 @@
 
 use std::{fs, path::Path, process::Command};
 
-use kanda::config::Config;
+use kanda::app::Config;
 
 fn shipped() -> (String, String) {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -30,7 +30,7 @@ fn problems(dir: &Path) -> Vec<String> {
     let mut config = Config::for_database("sqlite://unused.db");
     config.flows_dir = dir.join("flows");
     config.locales_dir = dir.join("locales");
-    let content = kanda::load_content(&config).unwrap();
+    let content = kanda::app::load_content(&config).unwrap();
     content
         .problems
         .iter()
@@ -292,7 +292,7 @@ fn a_form_field_without_its_message_is_an_error_and_long_sms_a_warning() {
     config.flows_dir = dir.path().join("flows");
     config.locales_dir = dir.path().join("locales");
     config.sms_segments = 1;
-    let content = kanda::load_content(&config).unwrap();
+    let content = kanda::app::load_content(&config).unwrap();
     let ftl = dir.path().join("locales/en/sms.ftl");
     let w = format!(
         "{}:{}: warning: in `en` `sms-help-volunteer` can take 2 SMS segments",

@@ -376,17 +376,17 @@ async fn cases_show_and_stage_from_the_command_line(db: Db) {
 }
 
 async fn outbox_list_and_retry(db: Db) {
-    use kanda::outbox::{NewSms, SmsKind};
+    use kanda::domain::{NewSms, SmsKind};
     use kanda::store::Attempt;
     let db = TestDb::new(db).await;
     // No server: the messages stay as this test leaves them.
     let state = kanda::AppState::build(
         common::config(&db),
-        std::sync::Arc::new(kanda::clock::SystemClock),
+        std::sync::Arc::new(kanda::domain::SystemClock),
     )
     .await
     .unwrap();
-    kanda::demo::seed(&state).await.unwrap();
+    kanda::app::demo::seed(&state).await.unwrap();
     let sms = |body: &str, key: &str, urgent: bool| NewSms {
         to: kanda::domain::Phone::from_trusted(GRACE.into()),
         body: body.into(),

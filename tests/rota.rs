@@ -11,9 +11,10 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 use common::{Db, TestDb};
 use kanda::{
-    clock::SystemClock,
+    casework::rota::{on_duty, on_duty_at},
+    channels::import::{Importer, Kind},
     domain::Phone,
-    import::{Importer, Kind},
+    domain::SystemClock,
     store::{Contact, Store, Table},
     AppState,
 };
@@ -23,7 +24,7 @@ async fn demo(db: &TestDb) -> AppState {
     let state = AppState::build(common::config(db), Arc::new(SystemClock))
         .await
         .expect("app state");
-    kanda::demo::seed(&state).await.expect("demo seed");
+    kanda::app::demo::seed(&state).await.expect("demo seed");
     state
 }
 
@@ -79,16 +80,16 @@ async fn the_demo_has_a_rota_and_a_chain_for_each_centre(db: Db) {
     assert_eq!(store.count(Table::Rota).await.unwrap(), 2);
 
     assert_eq!(
-        phones(&store.on_duty(south, at(1, 10, 0)).await.unwrap()),
+        phones(&on_duty(store, south, at(1, 10, 0)).await.unwrap()),
         [CLAUDINE]
     );
     assert_eq!(
-        phones(&store.on_duty(south, at(6, 10, 0)).await.unwrap()),
+        phones(&on_duty(store, south, at(6, 10, 0)).await.unwrap()),
         [CLAUDINE],
         "saturday: her as the fallback"
     );
     assert_eq!(
-        phones(&store.on_duty(east, at(7, 3, 0)).await.unwrap()),
+        phones(&on_duty(store, east, at(7, 3, 0)).await.unwrap()),
         [ALINE]
     );
 
@@ -167,7 +168,7 @@ async fn on_duty_follows_days_hours_overnight_spans_and_the_fallback(db: Db) {
     assert_eq!(entries[2].hours.to_string(), "17:00-08:00");
     assert!(entries[2].fallback && !entries[0].fallback);
 
-    let duty = |day, hh, mm| async move { store.on_duty(south, at(day, hh, mm)).await.unwrap() };
+    let duty = |day, hh, mm| async move { on_duty(store, south, at(day, hh, mm)).await.unwrap() };
     assert_eq!(phones(&duty(1, 10, 0).await), [CLAUDINE]);
     assert_eq!(
         phones(&duty(1, 8, 0).await),
@@ -202,7 +203,7 @@ async fn on_duty_follows_days_hours_overnight_spans_and_the_fallback(db: Db) {
     let utc = "2026-11-30T08:00:00Z".parse().unwrap();
     let tz = chrono_tz::Tz::Africa__Kigali;
     assert_eq!(
-        phones(&store.on_duty_at(south, tz, utc).await.unwrap()),
+        phones(&on_duty_at(store, south, tz, utc).await.unwrap()),
         [CLAUDINE]
     );
 
@@ -286,7 +287,7 @@ async fn bad_rota_rows_are_named_by_line_and_column_and_nothing_is_imported(db: 
         "the demo's rows, untouched"
     );
     assert_eq!(
-        phones(&store.on_duty(south, at(2, 10, 0)).await.unwrap()),
+        phones(&on_duty(store, south, at(2, 10, 0)).await.unwrap()),
         [CLAUDINE]
     );
     state.store.close().await;
@@ -381,7 +382,7 @@ async fn a_centre_without_a_rota_alerts_its_caseworkers_then_its_managers(db: Db
     .unwrap();
     let t = centre(store, "C-T").await;
     assert!(
-        store.on_duty(t, at(1, 10, 0)).await.unwrap().is_empty(),
+        on_duty(store, t, at(1, 10, 0)).await.unwrap().is_empty(),
         "no staff at all"
     );
     assert_eq!(store.escalation_depth(t).await.unwrap(), 0);
@@ -394,7 +395,7 @@ async fn a_centre_without_a_rota_alerts_its_caseworkers_then_its_managers(db: Db
     .await
     .unwrap();
     assert_eq!(
-        phones(&store.on_duty(t, at(1, 10, 0)).await.unwrap()),
+        phones(&on_duty(store, t, at(1, 10, 0)).await.unwrap()),
         ["+250788400002"]
     );
     import(
@@ -406,7 +407,7 @@ async fn a_centre_without_a_rota_alerts_its_caseworkers_then_its_managers(db: Db
     .await
     .unwrap();
     assert_eq!(
-        phones(&store.on_duty(t, at(6, 2, 0)).await.unwrap()),
+        phones(&on_duty(store, t, at(6, 2, 0)).await.unwrap()),
         ["+250788400001", "+250788400004"],
         "every caseworker, at any hour"
     );
@@ -425,7 +426,7 @@ async fn staff_are_found_by_any_spelling_of_their_phone(db: Db) {
         "+250 788 100 002",
         "0788-100-002",
     ] {
-        let phone = state.phones.read(raw).unwrap();
+        let phone = state.channels.phones.read(raw).unwrap();
         let s = store.staff_by_phone(&phone).await.unwrap().expect(raw);
         assert_eq!(
             (
@@ -449,7 +450,7 @@ async fn staff_are_found_by_any_spelling_of_their_phone(db: Db) {
         (esther.role.as_str(), esther.centre_code.as_str()),
         ("committee", "CAPE-S")
     );
-    let volunteer = state.phones.read(common::GRACE).unwrap();
+    let volunteer = state.channels.phones.read(common::GRACE).unwrap();
     assert_eq!(store.staff_by_phone(&volunteer).await.unwrap(), None);
     state.store.close().await;
 }

@@ -11,8 +11,8 @@ use common::{
     TWILIO_TOKEN,
 };
 use kanda::{
-    clock::{Clock, ManualClock, SystemClock},
     domain::CaseRef,
+    domain::{Clock, ManualClock, SystemClock},
     store::Table,
 };
 
@@ -413,13 +413,13 @@ async fn twilio_signatures_are_required(db: Db) {
         ("Body", "REPORT 7 F 2 Y"),
     ];
     let url = app.url("/sms/twilio");
-    let wrong_token = kanda::gateway::twilio_signature::compute("not-the-token", &url, &fields);
-    let wrong_url = kanda::gateway::twilio_signature::compute(
+    let wrong_token = kanda::gateway::twilio::signature::compute("not-the-token", &url, &fields);
+    let wrong_url = kanda::gateway::twilio::signature::compute(
         TWILIO_TOKEN,
         "https://elsewhere.example/sms/twilio",
         &fields,
     );
-    let good = kanda::gateway::twilio_signature::compute(TWILIO_TOKEN, &url, &fields);
+    let good = kanda::gateway::twilio::signature::compute(TWILIO_TOKEN, &url, &fields);
     let mut tampered = fields;
     tampered[3].1 = "REPORT 7 F 2 N";
     for (what, f, sig) in [
@@ -462,7 +462,7 @@ async fn malformed_twilio_requests_get_twiml(db: Db) {
     let app = app(&db).await;
     let url = app.url("/sms/twilio");
     let sign =
-        |f: &[(&str, &str)]| kanda::gateway::twilio_signature::compute(TWILIO_TOKEN, &url, f);
+        |f: &[(&str, &str)]| kanda::gateway::twilio::signature::compute(TWILIO_TOKEN, &url, f);
     let no_from = [("MessageSid", "SM1"), ("Body", "HELP")];
     let (status, m) = app
         .post_twilio("/sms/twilio", &no_from, Some(&sign(&no_from)))
@@ -498,7 +498,7 @@ async fn malformed_twilio_requests_get_twiml(db: Db) {
     // Back and forth without end is ended politely, not replayed forever.
     app.sms(GRACE, "REPORT").await;
     let mut last = String::new();
-    for i in 0..=kanda::ussd::MAX_INPUTS {
+    for i in 0..=kanda::channels::ussd::MAX_INPUTS {
         last = app.sms(GRACE, if i % 2 == 0 { "1" } else { "0" }).await;
     }
     assert_eq!(
@@ -515,7 +515,7 @@ async fn twilio_delivery_reports_are_recorded(db: Db) {
     let url = app.url("/sms/twilio/status");
     for status in ["delivered", "some-new-status"] {
         let f = [("MessageSid", "SMunknown"), ("MessageStatus", status)];
-        let sig = kanda::gateway::twilio_signature::compute(TWILIO_TOKEN, &url, &f);
+        let sig = kanda::gateway::twilio::signature::compute(TWILIO_TOKEN, &url, &f);
         let (code, m) = app.post_twilio("/sms/twilio/status", &f, Some(&sig)).await;
         assert_eq!((code, m), (200, None), "{status}");
     }
@@ -526,7 +526,7 @@ async fn twilio_delivery_reports_are_recorded(db: Db) {
         .post_twilio(
             "/sms/twilio/status",
             &[("MessageSid", "SMx")],
-            Some(&kanda::gateway::twilio_signature::compute(
+            Some(&kanda::gateway::twilio::signature::compute(
                 TWILIO_TOKEN,
                 &url,
                 &[("MessageSid", "SMx")],
@@ -540,7 +540,7 @@ async fn twilio_delivery_reports_are_recorded(db: Db) {
 async fn africastalking_sms_replies_through_the_outbox_once(db: Db) {
     let db = TestDb::new(db).await;
     let mut config = sms_config(&db);
-    config.gateway_token = Some(kanda::config::Secret::new("at-token"));
+    config.gateway_token = Some(kanda::domain::Secret::new("at-token"));
     let app = spawn_app_with(config, Arc::new(SystemClock)).await;
     let post = |path: &'static str, fields: Vec<(&'static str, String)>, query: &'static str| {
         let http = app.http.clone();

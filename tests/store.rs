@@ -7,7 +7,7 @@ mod common;
 use common::{spawn_app, Db, TestDb};
 use kanda::{
     domain::{CaseRef, Locale, Phone},
-    engine::{Channel, NewCase, NewVisit},
+    domain::{Channel, NewCase, NewVisit},
     store::{StoreError, Table, VolunteerRow},
 };
 
@@ -158,7 +158,7 @@ async fn a_session_starts_from_the_profile_and_keeps_its_first_snapshot(db: Db) 
     let db = TestDb::new(db).await;
     let app = spawn_app(&db).await;
     let store = app.state.store.clone();
-    let french = app.state.phones.read("+250788000002").unwrap();
+    let french = app.state.channels.phones.read("+250788000002").unwrap();
     let first = store.start_session("s1", &french, "en").await.unwrap();
     assert_eq!(first.locale, "fr");
     assert_eq!(first.phone, "+250788000002");
@@ -177,7 +177,7 @@ async fn a_session_starts_from_the_profile_and_keeps_its_first_snapshot(db: Db) 
         ("fr", first.started_at, Some(volunteer))
     );
 
-    let stranger = app.state.phones.read("+250788999999").unwrap();
+    let stranger = app.state.channels.phones.read("+250788999999").unwrap();
     let public = store.start_session("s2", &stranger, "en").await.unwrap();
     assert_eq!(
         (

@@ -19,11 +19,11 @@ use std::{
 use chrono::{DateTime, Utc};
 use common::{Db, TestDb};
 use kanda::{
-    clock::{Clock, ManualClock},
+    casework::scheduler::{Scheduler, SchedulerConfig, TimerHandler},
     domain::Phone,
-    engine::{Channel, NewCase},
-    outbox::{NewSms, SmsKind},
-    scheduler::{Scheduler, SchedulerConfig, TimerHandler},
+    domain::{Channel, NewCase},
+    domain::{Clock, ManualClock},
+    domain::{NewSms, SmsKind},
     store::{NewTimer, Settlement, Store, Table, TimerRow, TimerState},
     AppState,
 };
@@ -61,7 +61,7 @@ async fn state(db: &TestDb, clock: &ManualClock) -> AppState {
     let state = AppState::build(config, Arc::new(clock.clone()))
         .await
         .expect("app state");
-    kanda::demo::seed(&state).await.expect("demo seed");
+    kanda::app::demo::seed(&state).await.expect("demo seed");
     state
 }
 

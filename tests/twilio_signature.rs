@@ -14,7 +14,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-use kanda::gateway::twilio_signature::{compute, verify};
+use kanda::gateway::twilio::signature::{compute, verify};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use serde_json::{json, Value};
 

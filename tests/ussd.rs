@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use common::{spawn_app, spawn_app_with, Db, TestDb, EMMANUEL, GRACE, MARIE, STRANGER};
 use kanda::{
-    clock::{Clock, ManualClock, SystemClock},
     domain::CaseRef,
+    domain::{Clock, ManualClock, SystemClock},
     store::Table,
 };
 
@@ -566,7 +566,7 @@ async fn public_may_switch_language_and_refuse_consent(db: Db) {
 async fn gateway_token_is_required_when_set(db: Db) {
     let db = TestDb::new(db).await;
     let mut config = common::config(&db);
-    config.gateway_token = Some(kanda::config::Secret::new("s3cret-token"));
+    config.gateway_token = Some(kanda::domain::Secret::new("s3cret-token"));
     let app = spawn_app_with(config, Arc::new(SystemClock)).await;
     let fields = [
         ("sessionId", "k1"),
@@ -647,14 +647,18 @@ async fn malformed_and_failing_requests_still_get_an_end_screen(db: Db) {
     );
     // A province without a centre: the case cannot be routed. The person gets
     // an apology (never a 500), the cause is logged, and nothing half-made stays.
-    let importer = kanda::import::Importer {
+    let importer = kanda::channels::import::Importer {
         store: &app.state.store,
         country: app.state.config.country,
         texts: app.state.engine.texts(),
     };
     let csv = "code,name,level,parent_code\nN,Amajyaruguru,province,\nN-MUS,Musanze,district,N\nN-MUS-KIN,Kinigi,sector,N-MUS\nN-MUS-KIN-01,Bisoke,village,N-MUS-KIN\n";
     importer
-        .import(kanda::import::Kind::Locations, "north.csv", csv.as_bytes())
+        .import(
+            kanda::channels::import::Kind::Locations,
+            "north.csv",
+            csv.as_bytes(),
+        )
         .await
         .unwrap();
     let inputs = [

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use anyhow::bail;
-use kanda::gateway::twilio_signature;
-use kanda::gsm::{self, Encoding};
+use kanda::gateway::twilio::signature as twilio_signature;
+use kanda::text::gsm::{self, Encoding};
 use rand::Rng;
 use tokio::io::{AsyncBufReadExt, BufReader};
 

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use kanda::gsm::{units, Encoding, UssdBudget};
+use kanda::text::gsm::{units, Encoding, UssdBudget};
 
 /// Where the gateway posts: `http://host:port/path`, with `?token=` when one is set.
 #[derive(Clone, Debug)]

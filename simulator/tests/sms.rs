@@ -15,7 +15,7 @@ use axum::{
     routing::post,
     Router,
 };
-use kanda::gateway::twilio_signature;
+use kanda::gateway::twilio::signature as twilio_signature;
 
 const TOKEN: &str = "test-token-0123";
 const PUBLIC_URL: &str = "https://kanda.example.org/sms/twilio";

@@ -1,14 +1,57 @@
 //! Gateway adapters: wire format in, a channel-neutral message to the
-//! service, wire format out. Nothing below this module knows a wire format.
+//! channels, wire format out; and the SMS providers' APIs the outbox sends
+//! through. Nothing below this module knows a wire format: a gateway
+//! always answers in its own (a USSD `END` apology, TwiML, `ok`), whatever
+//! happened inside.
+//!
+//! - `africastalking/`: USSD and SMS callbacks, the SMS API;
+//! - `twilio/`: SMS webhooks and their signature, the REST API;
+//! - `providers.rs`: the provider the outbox sends through (`log` too),
+//!   `http.rs` what their HTTP clients share;
+//! - `settings.rs`: the providers' settings.
+//!
+//! Imports `channels`, `casework`, `store` (delivery reports), `text` and
+//! `domain`.
 
 pub mod africastalking;
-pub mod africastalking_sms;
+pub mod http;
+pub mod providers;
+pub mod settings;
 pub mod twilio;
-pub mod twilio_signature;
 
-use axum::http::{header, HeaderMap};
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, StatusCode};
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
+
+pub use settings::{AfricasTalkingConfig, SmsConfig, SmsProvider, TwilioConfig};
+
+use crate::{
+    channels::Channels,
+    domain::{DeliveryStatus, Secret},
+};
+
+/// What the gateway handlers need; cheap to clone (axum's state for every
+/// gateway route, built by the app).
+#[derive(Clone, Debug)]
+pub struct Gateways {
+    pub channels: Channels,
+    pub settings: Arc<Settings>,
+}
+
+/// The gateways' own settings (from `app::Config`).
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// When set, Africa's Talking's callbacks must present it (`?token=`
+    /// or the HTTP Basic password).
+    pub token: Option<Secret>,
+    /// Twilio's webhooks are signed with it; without one they are refused.
+    pub twilio_auth_token: Option<Secret>,
+    /// The public base URL Twilio signed its calls over (the server sits
+    /// behind a proxy); unset: the `Host` header's.
+    pub public_url: Option<String>,
+}
 
 /// A form-encoded body's fields, decoded, in order.
 pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
@@ -23,27 +66,35 @@ pub fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> 
         .map(|(_, v)| v.as_str())
 }
 
-/// Records a delivery report for the outbox; an unknown message or status
-/// is recorded as such and never an error. The status answers the gateway.
+/// Records a delivery report for the outbox: the provider's own word
+/// `raw`, and what it means (`status`, when the gateway knows the word).
+/// An unknown message or status is recorded as such and never an error.
+/// The status answers the gateway.
 pub async fn record_delivery(
-    state: &crate::AppState,
+    g: &Gateways,
     provider: &str,
     id: &str,
-    status: &str,
-) -> axum::http::StatusCode {
-    match state.store.delivery_report(provider, id, status).await {
-        Ok(true) => axum::http::StatusCode::OK,
+    raw: &str,
+    status: Option<DeliveryStatus>,
+) -> StatusCode {
+    match g
+        .channels
+        .store
+        .delivery_report(provider, id, raw, status)
+        .await
+    {
+        Ok(true) => StatusCode::OK,
         Ok(false) => {
             tracing::info!(
                 provider,
-                status,
+                status = raw,
                 "delivery report for a message this outbox did not send"
             );
-            axum::http::StatusCode::OK
+            StatusCode::OK
         }
         Err(e) => {
             tracing::error!(provider, error = %e, "could not record a delivery report");
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::INTERNAL_SERVER_ERROR
         }
     }
 }

@@ -1,12 +1,12 @@
-//! A case's lifecycle in the database: its row as the case logic reads it,
-//! stage changes (compare-and-set, so two staff acting at once agree), and
-//! timeline events (idempotent by their source key). One SQL for both
-//! databases.
+//! Cases in the database: the case made once per confirmed session, its
+//! row as the case work reads it (no child-identifying detail), its summary
+//! for listings, stage moves (compare-and-set, so two staff acting at once
+//! agree), and who follows it. The same SQL on both databases.
 
-use sqlx::Row as _;
+use sqlx::{any::AnyRow, Row as _};
 
-use super::{Durability, Result, Store, StoreError, Write};
-use crate::domain::CaseRef;
+use super::{people::Contact, Durability, Result, Store, StoreError, Write};
+use crate::domain::{from_ms, CaseRef, NewCase, Phone};
 
 /// What the case logic needs of a case (no child-identifying detail).
 #[derive(Clone, Debug)]
@@ -24,17 +24,49 @@ pub struct CaseRow {
     pub created_at: i64,
 }
 
-/// An event for a case's timeline.
+/// A volunteer who follows a case (its reporter).
 #[derive(Clone, Debug)]
-pub struct NewEvent {
-    pub case_id: i64,
-    pub kind: &'static str,
-    pub actor: Option<String>,
-    pub channel: Option<String>,
-    pub outcome: Option<String>,
-    pub note: Option<String>,
-    /// The same key twice records one event.
-    pub source_key: String,
+pub struct Follower {
+    pub phone: crate::domain::Phone,
+    pub locale: crate::domain::Locale,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub stage: String,
+    pub centre: String,
+    pub urgent: bool,
+    pub concern: String,
+    pub channel: String,
+    pub self_report: bool,
+    pub anonymous: bool,
+    pub location: String,
+    pub created_at: String,
+}
+
+fn bool_of(v: i64) -> bool {
+    v != 0
+}
+
+const CASE_SUMMARY: &str =
+    "SELECT c.reference, c.stage, ce.code AS centre, c.urgent, c.concern, c.channel, c.self_report, c.anonymous,
+            l.code AS location, c.created_at
+     FROM cases c JOIN centres ce ON ce.id = c.centre_id JOIN locations l ON l.id = c.location_id";
+
+fn case_summary(r: &AnyRow) -> Result<CaseSummary> {
+    Ok(CaseSummary {
+        reference: r.try_get("reference")?,
+        stage: r.try_get("stage")?,
+        centre: r.try_get("centre")?,
+        urgent: bool_of(r.try_get("urgent")?),
+        concern: r.try_get("concern")?,
+        channel: r.try_get("channel")?,
+        self_report: bool_of(r.try_get("self_report")?),
+        anonymous: bool_of(r.try_get("anonymous")?),
+        location: r.try_get("location")?,
+        created_at: from_ms(r.try_get("created_at")?).to_rfc3339(),
+    })
 }
 
 const CASE_SELECT: &str =
@@ -61,6 +93,135 @@ fn case_row(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
 }
 
 impl Store {
+    /// Creates the case for a confirmed session, once: a retried session
+    /// (same `source_key`) gets the reference of the case it already made.
+    pub async fn create_case(&self, c: &NewCase) -> Result<CaseRef> {
+        let mut last_error = None;
+        for _ in 0..4 {
+            match self.try_create_case(c).await {
+                Ok(r) => return Ok(r),
+                // A random reference can collide with an existing one: draw again.
+                Err(e) if e.is_unique_violation() => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| StoreError::Invalid("could not draw a free case reference".into())))
+    }
+
+    /// One statement: the centre is looked up in it, and the registration
+    /// needs no event row of its own (the case row holds its time, channel
+    /// and reporter; the timeline derives it). No `RETURNING`: SQLite
+    /// buffers returned rows in two temporary tables, about 16,000
+    /// instructions a case on the single writer (callgrind); the count of
+    /// inserted rows says enough.
+    async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
+        let reference = CaseRef::random();
+        let inserted = self
+            .write(
+                Durability::Disk,
+                Write {
+                    sql: Some(
+                        "INSERT INTO cases (reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
+                                            child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id,
+                                            source_key, created_at)
+                         SELECT $1, 'new', c.id, l.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+                         FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.id = $2
+                         ON CONFLICT (source_key) DO NOTHING",
+                    ),
+                    args: vec![
+                        reference.as_str().into(),
+                        c.location_id.into(),
+                        (c.danger as i64).into(),
+                        c.concern.as_str().into(),
+                        c.care.clone().into(),
+                        c.child_name.clone().into(),
+                        c.child_age.into(),
+                        c.child_sex.as_str().into(),
+                        c.disability.clone().into(),
+                        c.channel.as_str().into(),
+                        (c.self_report as i64).into(),
+                        (c.anonymous as i64).into(),
+                        c.reporter_phone.as_ref().map(|p| p.as_str().to_string()).into(),
+                        c.volunteer_id.into(),
+                        c.source_key.as_str().into(),
+                        self.clock.now_ms().into(),
+                    ],
+                    decode: Box::new(|o| Ok(o.rows_affected == 1)),
+                },
+            )
+            .await?;
+        if inserted {
+            return Ok(reference);
+        }
+        // Either this session already made its case (a retry, or another
+        // server a moment ago), or no centre covers the place.
+        match sqlx::query("SELECT reference FROM cases WHERE source_key = $1")
+            .bind(&c.source_key)
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                .map_err(|e| StoreError::Invalid(e.to_string())),
+            None => Err(StoreError::NoCentre(c.location_id)),
+        }
+    }
+
+    /// The case's row id (what timers and events refer to).
+    pub async fn case_id(&self, reference: &CaseRef) -> Result<Option<i64>> {
+        Ok(sqlx::query("SELECT id FROM cases WHERE reference = $1")
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<i64, _>("id"))
+            .transpose()?)
+    }
+
+    pub async fn case_exists(&self, reference: &CaseRef) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM cases WHERE reference = $1")
+                .bind(reference.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    pub async fn recent_reports(
+        &self,
+        volunteer_id: i64,
+        limit: u32,
+    ) -> Result<Vec<(CaseRef, String)>> {
+        let rows = sqlx::query("SELECT reference, stage FROM cases WHERE volunteer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+            .bind(volunteer_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let reference = CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                Ok((reference, r.try_get("stage")?))
+            })
+            .collect()
+    }
+
+    pub async fn list_cases(&self) -> Result<Vec<CaseSummary>> {
+        let sql = format!("{CASE_SUMMARY} ORDER BY c.created_at, c.id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(case_summary).collect()
+    }
+
+    pub async fn case_summary(&self, reference: &CaseRef) -> Result<Option<CaseSummary>> {
+        let sql = format!("{CASE_SUMMARY} WHERE c.reference = $1");
+        sqlx::query(&sql)
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| case_summary(&r))
+            .transpose()
+    }
+
     pub async fn case_row(&self, reference: &CaseRef) -> Result<Option<CaseRow>> {
         let sql = format!("{CASE_SELECT} WHERE c.reference = $1");
         sqlx::query(&sql)
@@ -95,146 +256,20 @@ impl Store {
         .await
     }
 
-    /// Records a timeline event once per source key; `true` when new.
-    pub async fn record_event(&self, e: &NewEvent) -> Result<bool> {
-        self.write(
-            Durability::Disk,
-            Write {
-                sql: Some(
-                    "INSERT INTO case_events (case_id, kind, at, actor, channel, outcome, note, source_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (source_key) DO NOTHING",
-                ),
-                args: vec![
-                    e.case_id.into(),
-                    e.kind.into(),
-                    self.clock.now_ms().into(),
-                    e.actor.clone().into(),
-                    e.channel.clone().into(),
-                    e.outcome.clone().into(),
-                    e.note.clone().into(),
-                    e.source_key.as_str().into(),
-                ],
-                decode: Box::new(|o| Ok(o.rows_affected == 1)),
-            },
-        )
-        .await
-    }
-}
-
-/// A volunteer who follows a case (its reporter).
-#[derive(Clone, Debug)]
-pub struct Follower {
-    pub phone: crate::domain::Phone,
-    pub locale: crate::domain::Locale,
-}
-
-/// The step of deadline timer `t` of case `c` is still not done (its
-/// stage not reached, no newer review, no visit since closure).
-const STEP_UNDONE: &str = "(
-       (t.kind = 'response' AND c.stage = 'new')
-    OR (t.kind = 'assessment' AND c.stage IN ('new', 'acknowledged'))
-    OR (t.kind = 'plan' AND c.stage IN ('new', 'acknowledged', 'assessed'))
-    OR (t.kind = 'review' AND c.stage = 'planned' AND NOT EXISTS (
-           SELECT 1 FROM timers r WHERE r.case_id = c.id AND r.kind = 'review' AND r.id > t.id))
-    OR (t.kind = 'closure_check' AND c.stage = 'closed' AND NOT EXISTS (
-           SELECT 1 FROM case_events v WHERE v.case_id = c.id AND v.kind = 'visit' AND v.at > t.created_at)))";
-
-impl Store {
-    /// Schedules a new case's alert, due at `now_ms` (the same timer the
-    /// sweep would make: one per case), and wakes a scheduler on this store.
-    pub async fn schedule_case_alert(&self, reference: &CaseRef, now_ms: i64) -> Result<()> {
-        self.write(
-            Durability::Disk,
-            Write {
-                sql: Some(
-                    "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
-                     SELECT c.id, 'alert', NULL, $1, 'pending', 0, 'alert:' || c.id, NULL, 0, $1 FROM cases c
-                     WHERE c.reference = $2
-                     ON CONFLICT (source_key) DO NOTHING",
-                ),
-                args: vec![now_ms.into(), reference.as_str().into()],
-                decode: Box::new(|_| Ok(())),
-            },
-        )
-        .await?;
-        self.timers_wake().notify_one();
-        Ok(())
-    }
-
-    /// Schedules the alert of every case saved since `since_ms` that has
-    /// none, and of every such visit that found the child worse (a crash
-    /// between saving one and scheduling its alert); returns how many.
-    pub async fn schedule_missing_alerts(&self, now_ms: i64, since_ms: i64) -> Result<u64> {
-        let mut n = 0;
-        for sql in [
-            "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
-             SELECT c.id, 'alert', NULL, $1, 'pending', 0, 'alert:' || c.id, NULL, 0, $1 FROM cases c
-             WHERE c.created_at >= $2 AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.source_key = 'alert:' || c.id)
-             ON CONFLICT (source_key) DO NOTHING",
-            "INSERT INTO timers (case_id, kind, level, due_at, state, attempts, source_key, payload, quiet, created_at)
-             SELECT e.case_id, 'visit_alert', NULL, $1, 'pending', 0, 'visit_alert:' || e.source_key, NULL, 0, $1
-             FROM case_events e
-             WHERE e.at >= $2 AND e.kind = 'visit' AND e.outcome = 'worse' AND e.source_key IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.source_key = 'visit_alert:' || e.source_key)
-             ON CONFLICT (source_key) DO NOTHING",
-        ] {
-            n += self
-                .write(
-                    Durability::Disk,
-                    Write {
-                        sql: Some(sql),
-                        args: vec![now_ms.into(), since_ms.into()],
-                        decode: Box::new(|o| Ok(o.rows_affected)),
-                    },
-                )
-                .await?;
-        }
-        Ok(n)
-    }
-
-    /// Whether any timer is due at `now_ms` or being run (claimed): a
-    /// scheduler that has caught up leaves none (for tests and operators).
-    pub async fn timers_busy(&self, now_ms: i64) -> Result<bool> {
-        Ok(sqlx::query(
-            "SELECT 1 AS one FROM timers WHERE state = 'pending' AND (lease_until IS NOT NULL OR due_at <= $1) LIMIT 1",
-        )
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await?
-        .is_some())
-    }
-
-    pub async fn centre_ids(&self) -> Result<Vec<i64>> {
-        let rows = sqlx::query("SELECT id FROM centres ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
-    }
-
-    pub async fn centre_name(&self, centre_id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT name FROM centres WHERE id = $1")
-            .bind(centre_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get("name"))
-            .transpose()?)
-    }
-
     /// The staff member who last moved the case (acknowledged it, or
     /// later): the one its reminders go to.
-    pub async fn case_owner(&self, case_id: i64) -> Result<Option<super::Contact>> {
+    pub async fn case_owner(&self, case_id: i64) -> Result<Option<Contact>> {
         let sql = format!(
             "SELECT {} FROM case_events e JOIN staff s ON e.actor = 'staff:' || s.id
              WHERE e.case_id = $1 AND e.kind IN ('acknowledged', 'assessed', 'planned', 'reviewed')
              ORDER BY e.at DESC, e.id DESC LIMIT 1",
-            super::rota::CONTACT_COLUMNS
+            super::people::CONTACT_COLUMNS
         );
         sqlx::query(&sql)
             .bind(case_id)
             .fetch_optional(&self.pool)
             .await?
-            .map(|r| super::rota::contact(&r))
+            .map(|r| super::people::contact(&r))
             .transpose()
     }
 
@@ -248,44 +283,10 @@ impl Store {
         .await?;
         row.map(|r| {
             Ok(Follower {
-                phone: crate::domain::Phone::from_trusted(r.try_get("phone")?),
-                locale: super::rota::stored_locale(&r.try_get::<String, _>("locale")?)?,
+                phone: Phone::from_trusted(r.try_get("phone")?),
+                locale: super::people::stored_locale(&r.try_get::<String, _>("locale")?)?,
             })
         })
         .transpose()
-    }
-
-    /// Whether the step of a deadline of `kind` (missed, or being found
-    /// missed right now) is still not done.
-    pub async fn deadline_still_overdue(&self, case_id: i64, kind: &str) -> Result<bool> {
-        let sql = format!(
-            "SELECT 1 AS one FROM timers t JOIN cases c ON c.id = t.case_id
-             WHERE c.id = $1 AND t.kind = $2 AND t.state IN ('pending', 'fired') AND {STEP_UNDONE}"
-        );
-        Ok(sqlx::query(&sql)
-            .bind(case_id)
-            .bind(kind)
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some())
-    }
-
-    /// The centre's cases with a missed step still not done, oldest first.
-    pub async fn overdue_cases(&self, centre_id: i64) -> Result<Vec<CaseRef>> {
-        let sql = format!(
-            "SELECT c.reference, MIN(c.created_at) AS created FROM timers t JOIN cases c ON c.id = t.case_id
-             WHERE c.centre_id = $1 AND t.state = 'fired' AND {STEP_UNDONE}
-             GROUP BY c.reference ORDER BY created, c.reference"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(centre_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                CaseRef::parse(&r.try_get::<String, _>("reference")?)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))
-            })
-            .collect()
     }
 }

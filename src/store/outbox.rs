@@ -1,12 +1,16 @@
 //! The SMS outbox's rows: queued durably before any network call, claimed
 //! by a worker under a lease, and closed by the provider's answer or its
 //! delivery reports. One SQL text per query for both databases; the one
-//! difference, PostgreSQL's row lock on the claim, is [`claim_sql!`].
+//! difference, PostgreSQL's row lock on the claim, is the dialect's.
 
 use std::time::Duration;
 
-use super::{write::Row as Written, Durability, Result, Store, StoreError, Write};
-use crate::{domain::Phone, outbox::NewSms};
+use super::{
+    dialect::{claim, Claim},
+    write::Row as Written,
+    Durability, Result, Store, StoreError, Write,
+};
+use crate::domain::{from_ms, DeliveryStatus, NewSms, Phone};
 
 /// A message a worker claimed: its to send, until its lease ends.
 #[derive(Clone, Debug)]
@@ -61,46 +65,17 @@ pub enum Attempt {
 
 /// The claim: due queued rows, urgent first, then by due time, then in
 /// order of queueing (the order of the `outbox_due` index, so it reads a
-/// batch and stops). `$lock` is what the dialects need differently:
-/// PostgreSQL locks the chosen rows and skips those another instance is
-/// claiming; SQLite has one writer and needs none.
-macro_rules! claim_sql {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE outbox SET status = 'sending', lease_until = $1, lease_owner = $2, updated_at = $3
+/// batch and stops); PostgreSQL's row lock is the dialect's.
+const CLAIM: Claim = claim!(
+    "UPDATE outbox SET status = 'sending', lease_until = $1, lease_owner = $2, updated_at = $3
              WHERE id IN (
                  SELECT id FROM outbox
                  WHERE status = 'queued' AND next_attempt_at <= $3
                  ORDER BY urgent DESC, next_attempt_at, id
                  LIMIT $4 ",
-            $lock,
-            ")
+    ")
              RETURNING id, to_phone, body, urgent, attempts, next_attempt_at"
-        )
-    };
-}
-
-const CLAIM_SQLITE: &str = claim_sql!("");
-const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE SKIP LOCKED");
-
-/// What a provider's delivery status means for the message: its new status
-/// and that status's rank (queued and sending 0, sent 1, the final ones 2:
-/// a report moves a message only up); `None` for a status we record but do
-/// not act on.
-pub fn report_status(provider: &str, raw: &str) -> Option<(&'static str, i64)> {
-    let raw = raw.trim().to_ascii_lowercase();
-    let status = match (provider, raw.as_str()) {
-        ("twilio", "queued" | "accepted" | "sending" | "sent") => "sent",
-        ("twilio", "delivered") => "delivered",
-        ("twilio", "undelivered") => "undelivered",
-        ("twilio", "failed") => "failed",
-        ("africastalking", "sent" | "submitted" | "buffered") => "sent",
-        ("africastalking", "success") => "delivered",
-        ("africastalking", "rejected" | "failed") => "failed",
-        _ => return None,
-    };
-    Some((status, if status == "sent" { 1 } else { 2 }))
-}
+);
 
 fn claimed(r: &Written) -> Result<ClaimedSms> {
     Ok(ClaimedSms {
@@ -114,7 +89,7 @@ fn claimed(r: &Written) -> Result<ClaimedSms> {
 }
 
 fn outbox_row(r: &Written) -> Result<OutboxRow> {
-    let time = |ms: i64| crate::clock::from_ms(ms).to_rfc3339();
+    let time = |ms: i64| from_ms(ms).to_rfc3339();
     Ok(OutboxRow {
         id: r.int_required("id")?,
         to: r.text_required("to_phone")?,
@@ -134,6 +109,14 @@ fn outbox_row(r: &Written) -> Result<OutboxRow> {
 }
 
 const OUTBOX_COLUMNS: &str = "id, to_phone, body, kind, urgent, status, attempts, provider, provider_message_id, provider_status, last_error, created_at, next_attempt_at, sent_at";
+
+/// A delivery report's update: the raw word always, the status only when
+/// its rank ([`DeliveryStatus::rank`]) is above the message's.
+const DELIVERY_REPORT: &str = "UPDATE outbox SET provider_status = $3, updated_at = $4,
+                         status = CASE WHEN $6 > (CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2
+                                                  WHEN 'undelivered' THEN 2 WHEN 'failed' THEN 2 ELSE 0 END)
+                                  THEN $5 ELSE status END
+                     WHERE provider = $1 AND provider_message_id = $2";
 
 impl Store {
     /// Queues `msg`, on disk before it returns, once per `source_key`: the
@@ -190,10 +173,7 @@ impl Store {
         lease: Duration,
     ) -> Result<Vec<ClaimedSms>> {
         let now = self.clock.now_ms();
-        let sql = match self.dialect {
-            super::Dialect::Sqlite => CLAIM_SQLITE,
-            super::Dialect::Postgres => CLAIM_POSTGRES,
-        };
+        let sql = self.dialect.claim(&CLAIM);
         let mut rows = self
             .write(
                 Durability::Process,
@@ -318,9 +298,10 @@ impl Store {
         Ok(sqlx::Row::try_get::<Option<i64>, _>(&row, "due")?)
     }
 
-    /// A provider's delivery report: records `raw_status` verbatim and moves
-    /// the message to the status it means (never down: a late `sent` leaves
-    /// a `delivered` as it is). An unknown status is recorded, nothing more.
+    /// A delivery report: records `raw_status` (the provider's own word)
+    /// verbatim and moves the message to `status`, what that word means
+    /// (never down: a late `sent` leaves a `delivered` as it is). `None`
+    /// (a word the gateway does not know) is recorded, nothing more.
     /// `false` when no message of that provider has that id (also a report
     /// that overtakes the worker's own record of the send, which a provider
     /// retrying its callback then matches).
@@ -329,18 +310,13 @@ impl Store {
         provider: &str,
         provider_message_id: &str,
         raw_status: &str,
+        status: Option<DeliveryStatus>,
     ) -> Result<bool> {
-        let (status, rank) = report_status(provider, raw_status).unwrap_or(("", -1));
+        let (status, rank) = status.map_or(("", -1), |s| (s.as_str(), s.rank()));
         self.write(
             Durability::Disk,
             Write {
-                sql: Some(
-                    "UPDATE outbox SET provider_status = $3, updated_at = $4,
-                         status = CASE WHEN $6 > (CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2
-                                                  WHEN 'undelivered' THEN 2 WHEN 'failed' THEN 2 ELSE 0 END)
-                                  THEN $5 ELSE status END
-                     WHERE provider = $1 AND provider_message_id = $2",
-                ),
+                sql: Some(DELIVERY_REPORT),
                 args: vec![
                     provider.into(),
                     provider_message_id.into(),
@@ -429,33 +405,21 @@ mod tests {
     #[test]
     fn the_claim_differs_only_by_postgresql_s_lock() {
         assert_eq!(
-            CLAIM_POSTGRES.replace("FOR UPDATE SKIP LOCKED", ""),
-            CLAIM_SQLITE
+            CLAIM.postgres.replace("FOR UPDATE SKIP LOCKED", ""),
+            CLAIM.sqlite
         );
     }
 
     #[test]
-    fn delivery_statuses_map_per_provider_and_unknown_ones_do_not() {
-        assert_eq!(report_status("twilio", "delivered"), Some(("delivered", 2)));
-        assert_eq!(report_status("twilio", "queued"), Some(("sent", 1)));
-        assert_eq!(
-            report_status("twilio", "undelivered"),
-            Some(("undelivered", 2))
-        );
-        assert_eq!(
-            report_status("africastalking", "Success"),
-            Some(("delivered", 2))
-        );
-        assert_eq!(
-            report_status("africastalking", "Buffered"),
-            Some(("sent", 1))
-        );
-        assert_eq!(
-            report_status("africastalking", "Rejected"),
-            Some(("failed", 2))
-        );
-        assert_eq!(report_status("twilio", "Success"), None);
-        assert_eq!(report_status("twilio", "partially_delivered"), None);
-        assert_eq!(report_status("log", "delivered"), None);
+    fn a_report_s_rank_matches_the_statuses_the_update_ranks() {
+        for s in [
+            DeliveryStatus::Sent,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Undelivered,
+            DeliveryStatus::Failed,
+        ] {
+            let ranked = format!("WHEN '{}' THEN {}", s.as_str(), s.rank());
+            assert!(DELIVERY_REPORT.contains(&ranked), "{ranked}");
+        }
     }
 }

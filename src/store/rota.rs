@@ -1,39 +1,19 @@
-//! Each centre's on-duty rota and escalation chain, and its staff as alerts
-//! need them: who is on duty at a local moment, who each escalation level
-//! reaches, who a staff phone belongs to. The same SQL on both databases.
-
-use std::collections::HashMap;
+//! Each centre's on-duty rota and escalation chain: imported (a centre's
+//! whole rota or chain replaced at once), and read back with each row's
+//! staff member, by level for the chain. Who is on duty at a moment is the
+//! case work's to decide (`casework/rota.rs`). The same SQL on both
+//! databases.
 
 use sqlx::{any::AnyRow, Row as _};
 
-use super::{Result, Store, StoreError};
-use crate::{
-    domain::{Locale, Phone},
-    rota::{Days, Hours, Level},
+use super::{
+    people::{contact, Contact, CONTACT_COLUMNS},
+    Result, Store, StoreError,
 };
-
-/// A staff member to alert.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contact {
-    pub staff_id: i64,
-    pub phone: Phone,
-    pub name: String,
-    /// `caseworker`, `manager` or `committee`.
-    pub role: String,
-    pub locale: Locale,
-}
-
-/// A staff member with their centre, found by phone.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StaffMember {
-    pub id: i64,
-    pub centre_id: i64,
-    pub centre_code: String,
-    pub role: String,
-    pub locale: Locale,
-    pub name: String,
-    pub phone: Phone,
-}
+use crate::domain::{
+    rota::{Days, Hours, Level},
+    Phone,
+};
 
 /// One imported rota row, already validated by the importer.
 #[derive(Clone, Debug)]
@@ -63,24 +43,6 @@ pub struct RotaEntry {
     pub fallback: bool,
 }
 
-pub(super) const CONTACT_COLUMNS: &str = "s.id AS staff_id, s.phone, s.name, s.role, s.locale";
-
-pub(super) fn contact(r: &AnyRow) -> Result<Contact> {
-    let locale: String = r.try_get("locale")?;
-    Ok(Contact {
-        staff_id: r.try_get("staff_id")?,
-        phone: Phone::from_trusted(r.try_get("phone")?),
-        name: r.try_get("name")?,
-        role: r.try_get("role")?,
-        locale: stored_locale(&locale)?,
-    })
-}
-
-/// A language read back from the database (staff's or volunteers').
-pub(super) fn stored_locale(s: &str) -> Result<Locale> {
-    Locale::parse(s).map_err(|e| StoreError::Invalid(format!("stored language: {e}")))
-}
-
 fn rota_entry(r: &AnyRow) -> Result<RotaEntry> {
     let id: i64 = r.try_get("id")?;
     let bad =
@@ -97,15 +59,6 @@ fn rota_entry(r: &AnyRow) -> Result<RotaEntry> {
     })
 }
 
-/// Keeps the first of each staff member, in order.
-fn distinct(contacts: impl IntoIterator<Item = Contact>) -> Vec<Contact> {
-    let mut seen = std::collections::HashSet::new();
-    contacts
-        .into_iter()
-        .filter(|c| seen.insert(c.staff_id))
-        .collect()
-}
-
 /// The centre codes of `rows`, each once, in order.
 fn centres_of<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
     let mut seen = std::collections::HashSet::new();
@@ -113,52 +66,6 @@ fn centres_of<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
 }
 
 impl Store {
-    /// The centre's id for its code.
-    pub async fn centre_id(&self, code: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query("SELECT id FROM centres WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get("id"))
-            .transpose()?)
-    }
-
-    /// The staff member a phone (in E.164, as [`Phone`] reads any spelling)
-    /// belongs to, with their centre.
-    pub async fn staff_by_phone(&self, phone: &Phone) -> Result<Option<StaffMember>> {
-        let Some(r) = sqlx::query(
-            "SELECT s.id, s.centre_id, c.code AS centre_code, s.role, s.locale, s.name, s.phone
-             FROM staff s JOIN centres c ON c.id = s.centre_id WHERE s.phone = $1",
-        )
-        .bind(phone.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let locale: String = r.try_get("locale")?;
-        Ok(Some(StaffMember {
-            id: r.try_get("id")?,
-            centre_id: r.try_get("centre_id")?,
-            centre_code: r.try_get("centre_code")?,
-            role: r.try_get("role")?,
-            locale: stored_locale(&locale)?,
-            name: r.try_get("name")?,
-            phone: Phone::from_trusted(r.try_get("phone")?),
-        }))
-    }
-
-    /// Every staff member's centre code, by phone (for the importers).
-    pub async fn staff_centres(&self) -> Result<HashMap<Phone, String>> {
-        let rows =
-            sqlx::query("SELECT s.phone, c.code FROM staff s JOIN centres c ON c.id = s.centre_id")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| Ok((Phone::from_trusted(r.try_get("phone")?), r.try_get("code")?)))
-            .collect()
-    }
-
     /// Replaces the rota of every centre named in `rows` with `rows`, in one
     /// transaction; other centres' rotas stay as they are.
     pub async fn import_rota(&self, rows: &[RotaRow]) -> Result<usize> {
@@ -245,52 +152,6 @@ impl Store {
         rows.iter().map(rota_entry).collect()
     }
 
-    /// Who receives the centre's alerts at a local moment (in the
-    /// deployment's `KANDA_TIMEZONE`): everyone whose rota row covers it;
-    /// when no row does, the centre's fallback contacts. Never empty for a
-    /// centre with a rota (the import insists on a fallback contact).
-    ///
-    /// A centre with no rota at all falls back to its caseworkers, and
-    /// when it has none, its managers; empty only for a centre with neither.
-    /// Each person comes once, in rota order (staff order for the fallbacks
-    /// by role).
-    pub async fn on_duty(
-        &self,
-        centre_id: i64,
-        at_local: chrono::NaiveDateTime,
-    ) -> Result<Vec<Contact>> {
-        let rota = self.rota(centre_id).await?;
-        if rota.is_empty() {
-            let caseworkers = self.centre_role(centre_id, "caseworker").await?;
-            if !caseworkers.is_empty() {
-                return Ok(caseworkers);
-            }
-            return self.centre_managers(centre_id).await;
-        }
-        let covering = distinct(
-            rota.iter()
-                .filter(|e| e.hours.covers(e.days, at_local))
-                .map(|e| e.contact.clone()),
-        );
-        if !covering.is_empty() {
-            return Ok(covering);
-        }
-        Ok(distinct(
-            rota.into_iter().filter(|e| e.fallback).map(|e| e.contact),
-        ))
-    }
-
-    /// [`Store::on_duty`] at an instant, read in the time zone `tz`.
-    pub async fn on_duty_at(
-        &self,
-        centre_id: i64,
-        tz: chrono_tz::Tz,
-        utc: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<Contact>> {
-        self.on_duty(centre_id, utc.with_timezone(&tz).naive_local())
-            .await
-    }
-
     /// The staff of one level of a centre's escalation chain (1: the
     /// caseworkers, then the manager, the provincial committee...); empty
     /// past the chain's depth.
@@ -333,21 +194,5 @@ impl Store {
         .fetch_one(&self.pool)
         .await?
         .try_get("depth")?)
-    }
-
-    /// The centre's staff with the role `manager`.
-    pub async fn centre_managers(&self, centre_id: i64) -> Result<Vec<Contact>> {
-        self.centre_role(centre_id, "manager").await
-    }
-
-    async fn centre_role(&self, centre_id: i64, role: &str) -> Result<Vec<Contact>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM staff s WHERE s.centre_id = $1 AND s.role = $2 ORDER BY s.id"
-        ))
-        .bind(centre_id)
-        .bind(role)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(contact).collect()
     }
 }

@@ -4,7 +4,7 @@
 use sqlx::Row as _;
 
 use super::{write::Row as Written, Durability, Result, Store, Write};
-use crate::domain::Phone;
+use crate::domain::{random_token, Phone};
 
 /// A registered volunteer as an SMS sees them now.
 #[derive(Clone, Debug)]
@@ -138,7 +138,7 @@ impl Store {
     ) -> Result<ConversationRow> {
         self.end_sms_conversation(phone).await?;
         let now = self.clock.now_ms();
-        let id = crate::domain::random_token();
+        let id = random_token();
         self.write(
             Durability::Disk,
             Write {

@@ -1,17 +1,21 @@
 //! Durable timers: a deadline or reminder is a row, `pending` until its
 //! handler has run (`fired`) or a stage change made it moot (`met`,
-//! `cancelled`). The scheduler (`src/scheduler.rs`) claims due rows under a
+//! `cancelled`). The scheduler (`src/casework/scheduler.rs`) claims due rows under a
 //! lease, like the outbox: a claimed timer stays `pending` with
 //! `lease_until` in the future, so a scheduler that dies holding it loses
 //! nothing; the next claim after the lease takes it again. A failed run
 //! also waits in `lease_until` (its retry time), so `due_at` stays the
 //! deadline the caller set. One SQL text per query for both databases;
-//! the one difference, PostgreSQL's row lock on the claim, is
-//! [`claim_sql!`].
+//! the one difference, PostgreSQL's row lock on the claim, is the
+//! dialect's.
 
 use std::{sync::LazyLock, time::Duration};
 
-use super::{write::Row as Written, Durability, Result, Store, StoreError, Write};
+use super::{
+    dialect::{claim, Claim},
+    write::Row as Written,
+    Durability, Result, Store, StoreError, Write,
+};
 
 /// A timer to schedule (see [`Store::schedule`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,28 +137,18 @@ fn timer_row(r: &Written) -> Result<TimerRow> {
 
 /// The claim: pending timers that are due and not leased (or whose lease
 /// or retry wait is over), earliest deadline first, walking the
-/// `timers_due` index in its order and stopping after a batch. `$lock` is
-/// what the dialects need differently: PostgreSQL locks the chosen rows and
-/// skips those another instance is claiming; SQLite has one writer and
-/// needs none.
-macro_rules! claim_sql {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE timers SET lease_until = $1
+/// `timers_due` index in its order and stopping after a batch; PostgreSQL's
+/// row lock is the dialect's.
+const CLAIM: Claim = claim!(
+    "UPDATE timers SET lease_until = $1
              WHERE id IN (
                  SELECT id FROM timers
                  WHERE state = 'pending' AND due_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
                  ORDER BY due_at, id
                  LIMIT $3 ",
-            $lock,
-            ")
+    ")
              RETURNING id, case_id, kind, level, due_at, state, lease_until, attempts, last_error, fired_at, settled_at, source_key, payload, quiet, created_at"
-        )
-    };
-}
-
-const CLAIM_SQLITE: &str = claim_sql!("");
-const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE SKIP LOCKED");
+);
 
 /// Timers one [`Store::timers_fired`] statement marks; a longer list takes
 /// several statements, a shorter one pads its placeholders with `-1` (no
@@ -247,10 +241,7 @@ impl Store {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<TimerRow>> {
-        let sql = match self.dialect {
-            super::Dialect::Sqlite => CLAIM_SQLITE,
-            super::Dialect::Postgres => CLAIM_POSTGRES,
-        };
+        let sql = self.dialect.claim(&CLAIM);
         let lease_until =
             now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         let mut rows = self
@@ -410,6 +401,18 @@ impl Store {
         })
     }
 
+    /// Whether any timer is due at `now_ms` or being run (claimed): a
+    /// scheduler that has caught up leaves none (for tests and operators).
+    pub async fn timers_busy(&self, now_ms: i64) -> Result<bool> {
+        Ok(sqlx::query(
+            "SELECT 1 AS one FROM timers WHERE state = 'pending' AND (lease_until IS NOT NULL OR due_at <= $1) LIMIT 1",
+        )
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
     /// How many timers are in each state.
     pub async fn timer_counts(&self) -> Result<Vec<(String, i64)>> {
         let rows =
@@ -429,10 +432,10 @@ mod tests {
     #[test]
     fn the_claim_differs_only_by_postgresql_s_lock() {
         assert_eq!(
-            CLAIM_POSTGRES.replace("FOR UPDATE SKIP LOCKED", ""),
-            CLAIM_SQLITE
+            CLAIM.postgres.replace("FOR UPDATE SKIP LOCKED", ""),
+            CLAIM.sqlite
         );
-        assert!(CLAIM_SQLITE.ends_with(TIMER_COLUMNS));
+        assert!(CLAIM.sqlite.ends_with(TIMER_COLUMNS));
     }
 
     #[test]

@@ -6,9 +6,9 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use kanda::{
-    clock::{SharedClock, SystemClock},
-    config::Config,
-    gsm::UssdBudget,
+    app::Config,
+    domain::{SharedClock, SystemClock},
+    text::gsm::UssdBudget,
     AppState,
 };
 use tokio::sync::oneshot;
@@ -209,7 +209,7 @@ pub fn config(db: &TestDb) -> Config {
 /// A server over `db` with the demo seeded (when empty).
 pub async fn spawn_app_with(config: Config, clock: SharedClock) -> TestApp {
     let state = AppState::build(config, clock).await.expect("app state");
-    kanda::demo::seed(&state).await.expect("demo seed");
+    kanda::app::demo::seed(&state).await.expect("demo seed");
     spawn_state(state).await
 }
 
@@ -274,9 +274,9 @@ pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
 /// A config whose Twilio webhooks verify with [`TWILIO_TOKEN`].
 pub fn sms_config(db: &TestDb) -> Config {
     let mut c = config(db);
-    c.sms.twilio = Some(kanda::config::TwilioConfig {
+    c.sms.twilio = Some(kanda::gateway::TwilioConfig {
         account_sid: format!("AC{}", "0".repeat(32)),
-        auth_token: kanda::config::Secret::new(TWILIO_TOKEN),
+        auth_token: kanda::domain::Secret::new(TWILIO_TOKEN),
         from: None,
         api_url: "http://127.0.0.1:9".into(),
     });
@@ -310,7 +310,7 @@ impl TestApp {
             ("ApiVersion", "2010-04-01"),
         ];
         let url = self.url("/sms/twilio");
-        let sig = kanda::gateway::twilio_signature::compute(TWILIO_TOKEN, &url, &fields);
+        let sig = kanda::gateway::twilio::signature::compute(TWILIO_TOKEN, &url, &fields);
         self.post_twilio("/sms/twilio", &fields, Some(&sig)).await
     }
 

@@ -1,0 +1,203 @@
+//! The app: builds every layer's state from one [`Config`] (content
+//! loaded and checked, the database connected and migrated, the SMS
+//! provider chosen), wires the engine's port (`port.rs`), serves every
+//! route (`router.rs`) and runs what goes on beside the server (purges,
+//! the timer scheduler, the sweep, the outbox worker).
+//!
+//! The top of the house: it may import every layer, and none imports it.
+
+pub mod config;
+pub mod content;
+pub mod demo;
+mod port;
+pub mod router;
+
+use std::{collections::BTreeMap, ops::Deref, sync::Arc};
+
+use axum::extract::FromRef;
+
+pub use config::Config;
+pub use content::{load_content, Content};
+pub use router::app;
+
+use crate::{
+    casework::{
+        self,
+        outbox::{Outbox, OutboxError},
+        scheduler::Scheduler,
+        CaseWork,
+    },
+    channels::{self, Channels},
+    domain::{NewSms, PhoneReader, SharedClock},
+    engine::{flows::FlowSet, Engine},
+    gateway::{self, providers::Provider, Gateways},
+    store::Store,
+    text::{gsm::UssdBudget, source::Problems},
+};
+
+/// Everything a request handler or a command needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub engine: Engine,
+    /// The case work: cases, alerts, deadlines; the engine's port.
+    pub work: CaseWork,
+    /// Outgoing SMS: queued here, sent by the worker `launch` runs.
+    pub outbox: Outbox,
+    pub channels: Channels,
+    pub gateways: Gateways,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Gateways {
+    fn from_ref(state: &AppState) -> Gateways {
+        state.gateways.clone()
+    }
+}
+
+/// The message ids of the concerns' labels, by value, as the flows show
+/// them (the first menu that sets `concern` to a value names it).
+fn concern_labels(flows: &FlowSet) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    for (value, label) in flows.option_labels("concern") {
+        labels.entry(value.to_string()).or_insert(label.to_string());
+    }
+    labels
+}
+
+impl AppState {
+    /// Loads flows and texts (refusing any with errors), chooses the SMS
+    /// provider, connects and migrates, and builds each layer over the next.
+    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let content = load_content(&config)?;
+        let errors: Vec<_> = content
+            .problems
+            .iter()
+            .filter(|p| !p.warning)
+            .cloned()
+            .collect();
+        let (Some(flows), Some(texts)) = (content.flows, content.texts) else {
+            return Err(Problems(errors).into());
+        };
+        if !errors.is_empty() {
+            return Err(Problems(errors).into());
+        }
+        if !texts.has_locale(&config.default_locale) {
+            anyhow::bail!(
+                "KANDA_DEFAULT_LOCALE `{}` has no texts under {}",
+                config.default_locale,
+                content.origins.1
+            );
+        }
+        let provider = Provider::new(&config.sms, config.public_url.as_deref())?;
+        let outbox = Outbox::new(Arc::new(provider), config.outbox.clone(), config.sms.rate);
+        let store = Store::connect(&config.database_url, clock).await?;
+        let (flows, texts) = (Arc::new(flows), Arc::new(texts));
+        let work = CaseWork::new(
+            store.clone(),
+            outbox.clone(),
+            casework::Settings {
+                deadlines: config.deadlines.clone(),
+                timezone: config.timezone,
+                quiet_hours: config.quiet_hours,
+            },
+            casework::Words {
+                texts: texts.clone(),
+                concern_labels: concern_labels(&flows),
+            },
+        );
+        let engine = Engine::new(flows, texts, UssdBudget::default());
+        let channels = Channels::new(
+            store.clone(),
+            engine.clone(),
+            work.clone(),
+            channels::Settings {
+                default_locale: config.default_locale.clone(),
+                ussd_session_ttl: config.session_ttl,
+                sms_session_ttl: config.sms_session_ttl,
+            },
+            PhoneReader::new(config.country),
+        );
+        let gateways = Gateways {
+            channels: channels.clone(),
+            settings: Arc::new(gateway::Settings {
+                token: config.gateway_token.clone(),
+                twilio_auth_token: config.sms.twilio.as_ref().map(|t| t.auth_token.clone()),
+                public_url: config.public_url.clone(),
+            }),
+        };
+        Ok(AppState(Arc::new(Inner {
+            config,
+            store,
+            engine,
+            work,
+            outbox,
+            channels,
+            gateways,
+        })))
+    }
+
+    /// Queues an SMS durably and wakes the worker (see [`Outbox::enqueue`]).
+    pub async fn send_sms(&self, msg: NewSms) -> Result<i64, OutboxError> {
+        self.outbox.enqueue(&self.store, msg).await
+    }
+}
+
+/// Serves on an already bound listener (tests bind port 0) until the
+/// future `shutdown` completes, with the USSD and SMS purges, the timer
+/// scheduler (alerts, escalations, deadlines), the sweep and the SMS
+/// outbox worker beside it. On shutdown the worker claims no more and its
+/// sends in flight finish (at most the SMS timeout and 5 s more). If this
+/// future is dropped instead, the worker is aborted wherever it is, as in
+/// a crash: a message it had claimed is sent after its lease.
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Each ends when this returns, and when this future is dropped (a test
+    // that aborts the server's task kills its worker with it): the loops
+    // by their guards, the worker as a dropped `Worker` does.
+    let _purge = AbortOnDrop(tokio::spawn(channels::ussd::purge_loop(
+        state.channels.clone(),
+    )));
+    let _purge_sms = AbortOnDrop(tokio::spawn(channels::sms::purge_loop(
+        state.channels.clone(),
+    )));
+    let _scheduler = AbortOnDrop(
+        Scheduler::new(
+            state.store.clone(),
+            state.store.clock().clone(),
+            state.work.timers(),
+            state.config.scheduler.clone(),
+        )
+        .spawn(),
+    );
+    let _sweep = AbortOnDrop(tokio::spawn(state.work.clone().sweep_loop()));
+    let outbox = state.outbox.spawn(state.store.clone());
+    let grace = state.config.sms.timeout + std::time::Duration::from_secs(5);
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    outbox.shutdown(grace).await;
+    served
+}
+
+/// A task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,157 @@
+//! The case work: what happens to a report once it is a case. A new case
+//! is alerted to its centre's staff on duty and chased up the centre's
+//! escalation chain until someone acknowledges; staff move it through its
+//! stages, each with its case-management deadline (first response,
+//! assessment, plan, review, the check after closure); a missed one
+//! reminds its owner and shows in the managers' daily digest; volunteers
+//! are reminded of follow-up visits. Every outgoing SMS goes through the
+//! durable outbox, which refuses any the public did not ask for.
+//!
+//! - `cases.rs`: stage changes and a case read back whole;
+//! - `alerts.rs`, `deadlines.rs`, `digest.rs`, `sweep.rs`: what each timer
+//!   does, and what schedules it (`timers.rs` names them, `handler.rs`
+//!   dispatches, `notify.rs` writes the SMS);
+//! - `rota.rs`: who is on duty; `quiet.rs`: when reminders wait;
+//! - `scheduler.rs`: the durable timers' runner; `outbox/`: the SMS outbox
+//!   and its worker, sending through the port the gateways implement;
+//!   `backoff.rs`: the retry delays both use.
+//!
+//! Imports `store`, `text` and `domain`; never the engine, a channel or a
+//! gateway.
+
+mod alerts;
+pub mod backoff;
+mod cases;
+mod deadlines;
+mod digest;
+mod handler;
+mod notify;
+pub mod outbox;
+mod quiet;
+pub mod rota;
+pub mod scheduler;
+mod sweep;
+pub mod timers;
+
+use std::{collections::BTreeMap, ops::Deref, sync::Arc};
+
+pub use alerts::short_duration;
+pub use cases::{CaseError, CaseView, Changed, Deadline};
+pub use deadlines::Deadlines;
+pub use handler::CaseTimers;
+pub use quiet::QuietHours;
+
+use crate::{
+    domain::{CaseRef, Locale, NewCase, NewSms, NewVisit},
+    store::{Store, StoreError},
+    text::Texts,
+};
+
+/// The case work, over a store and an outbox; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct CaseWork(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub store: Store,
+    /// Every SMS the case work sends is queued here.
+    pub outbox: outbox::Outbox,
+    pub settings: Settings,
+    pub words: Words,
+}
+
+/// The case work's settings (from `app::Config`).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How long each step may take.
+    pub deadlines: Deadlines,
+    /// The deployment's time zone: rotas, quiet hours and digests are in
+    /// its local time.
+    pub timezone: chrono_tz::Tz,
+    /// Local hours when reminders and digests wait; `None`: never.
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// The words alerts and reminders are written in.
+#[derive(Debug)]
+pub struct Words {
+    pub texts: Arc<Texts>,
+    /// Each concern's value (`neglect`) and the message id of its label,
+    /// as the flows show it (`concern-neglect`).
+    pub concern_labels: BTreeMap<String, String>,
+}
+
+impl Words {
+    /// A concern as an alert names it, in `locale` (its stored value when
+    /// the flows have no label for it).
+    pub fn concern(&self, locale: &Locale, value: &str) -> String {
+        match self.concern_labels.get(value) {
+            Some(id) => self.texts.plain(locale, id),
+            None => value.to_string(),
+        }
+    }
+}
+
+impl Deref for CaseWork {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl CaseWork {
+    pub fn new(store: Store, outbox: outbox::Outbox, settings: Settings, words: Words) -> Self {
+        CaseWork(Arc::new(Inner {
+            store,
+            outbox,
+            settings,
+            words,
+        }))
+    }
+
+    /// Saves a confirmed report as a case, once per its source key, and
+    /// schedules its alert (a case saved without it, in a crash, is found
+    /// by the sweep within a minute).
+    pub async fn register_case(&self, case: &NewCase) -> Result<CaseRef, StoreError> {
+        let reference = self.store.create_case(case).await?;
+        if let Err(e) = deadlines::case_registered(self, &reference).await {
+            tracing::error!(error = %format!("{e:#}"), "alert not scheduled at once");
+        }
+        Ok(reference)
+    }
+
+    /// Records a visit on its case's timeline, once per its source key,
+    /// and moves the case's timers with it (a worse visit alerts at once).
+    pub async fn log_visit(&self, visit: &NewVisit) -> Result<(), StoreError> {
+        self.store.log_visit(visit).await?;
+        if let Err(e) =
+            deadlines::visit_logged(self, &visit.reference, &visit.outcome, &visit.source_key).await
+        {
+            tracing::error!(error = %format!("{e:#}"), "visit's timers not moved");
+        }
+        Ok(())
+    }
+
+    /// Queues an SMS durably and wakes the outbox's worker (see
+    /// [`outbox::Outbox::enqueue`]).
+    pub async fn send_sms(&self, msg: NewSms) -> Result<i64, outbox::OutboxError> {
+        self.outbox.enqueue(&self.store, msg).await
+    }
+
+    /// Schedules what a crash may have left unscheduled since `since_ms`
+    /// (see `sweep.rs`).
+    pub async fn sweep(&self, since_ms: i64) -> anyhow::Result<()> {
+        sweep::sweep(self, since_ms).await
+    }
+
+    /// The sweep over every case now, then over the last hour every
+    /// minute, for the life of the server.
+    pub async fn sweep_loop(self) {
+        sweep::sweep_loop(self).await
+    }
+
+    /// The scheduler's handler for the case timers.
+    pub fn timers(&self) -> CaseTimers {
+        CaseTimers(self.clone())
+    }
+}

@@ -1,0 +1,30 @@
+//! The domain: newtypes parsed once at the edge and trusted after (a phone
+//! in E.164, a case reference with its check digit, a language tag, a flow
+//! id, a secret), the records that cross layers (a new case, a visit, a
+//! place, an SMS to queue, a stage), the values of a rota, and time.
+//!
+//! Every layer may import this module; it imports no other module of the
+//! crate.
+
+mod case_ref;
+pub mod clock;
+mod flow_id;
+mod locale;
+mod phone;
+mod records;
+pub mod rota;
+mod secret;
+mod sms;
+mod stage;
+mod token;
+
+pub use case_ref::{CaseRef, CaseRefError};
+pub use clock::{from_ms, Clock, ManualClock, SharedClock, SystemClock};
+pub use flow_id::{FlowId, FlowIdError};
+pub use locale::{Locale, LocaleError};
+pub use phone::{Country, Phone, PhoneError, PhoneReader};
+pub use records::{Channel, NewCase, NewVisit, Place, LEVELS, MAX_PLACE_NAME, ROLES};
+pub use secret::Secret;
+pub use sms::{DeliveryStatus, NewSms, SmsKind};
+pub use stage::{Stage, StageChange};
+pub use token::random_token;
