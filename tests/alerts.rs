@@ -12,18 +12,15 @@ use std::{
 };
 
 use chrono::TimeZone;
-use common::{sms_config, spawn_app_with, Db, TestApp, TestDb, GRACE, STRANGER};
-use kanda::{app::Config, domain::CaseRef, domain::ManualClock, store::OutboxRow};
-
-const CLAUDINE: &str = "+250788100001";
-const JEAN: &str = "+250788100002";
-const ESTHER: &str = "+250788300001";
-const ALINE: &str = "+250788200001";
-
-/// Tuesday 1 December 2026, 10:00 in Kigali (08:00 UTC): Claudine is on duty.
-fn tuesday_morning() -> ManualClock {
-    ManualClock::at(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap())
-}
+use common::{
+    new_case, reference_in, sms_config, spawn_app_with, tuesday_morning, Db, TestApp, TestDb,
+    ALINE, CLAUDINE, ESTHER, GRACE, JEAN, STRANGER,
+};
+use kanda::{
+    app::Config,
+    domain::{CaseRef, Channel, ManualClock, NewCase},
+    store::OutboxRow,
+};
 
 fn config(db: &TestDb) -> Config {
     let mut c = sms_config(db);
@@ -52,18 +49,16 @@ async fn advance(app: &TestApp, clock: &ManualClock, by: chrono::Duration) {
     idle(app).await;
 }
 
+/// Grace reports by SMS; the case's reference, once its alert has run.
+async fn report(app: &TestApp, message: &str) -> CaseRef {
+    let r = reference_in(&app.sms(GRACE, message).await);
+    idle(app).await;
+    r
+}
+
 async fn sms_to(app: &TestApp, phone: &str) -> Vec<OutboxRow> {
     let all = app.state.store.list_outbox().await.unwrap();
     all.into_iter().filter(|m| m.to == phone).collect()
-}
-
-fn reference_in(text: &str) -> CaseRef {
-    let digits: String = text
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == CaseRef::LEN)
-        .unwrap_or_else(|| panic!("no reference in {text:?}"))
-        .to_string();
-    CaseRef::parse(&digits).expect("a valid reference")
 }
 
 async fn view(app: &TestApp, r: &CaseRef) -> kanda::casework::CaseView {
@@ -99,8 +94,7 @@ async fn a_new_case_alerts_the_staff_on_duty_without_naming_the_child(db: Db) {
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
-    let r = reference_in(&app.sms(GRACE, "REPORT 7 F 2 Y Amina").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 7 F 2 Y Amina").await;
     let alerts = sms_to(&app, CLAUDINE).await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let a = &alerts[0];
@@ -122,8 +116,7 @@ async fn a_new_case_alerts_the_staff_on_duty_without_naming_the_child(db: Db) {
     assert_eq!(deadline(&v, "assessment"), ["pending"]);
     // Out of hours, the fallback (Claudine again) is alerted: someone always is.
     clock.advance(chrono::Duration::hours(12));
-    let r2 = reference_in(&app.sms(GRACE, "REPORT 9 M 1 N").await);
-    idle(&app).await;
+    let r2 = report(&app, "REPORT 9 M 1 N").await;
     let late = sms_to(&app, CLAUDINE).await;
     assert!(
         late.iter().any(|m| m
@@ -138,8 +131,7 @@ async fn an_acknowledged_alert_does_not_escalate(db: Db) {
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
-    let r = reference_in(&app.sms(GRACE, "REPORT 7 F 2 Y").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 7 F 2 Y").await;
     advance(&app, &clock, chrono::Duration::minutes(20)).await;
     let ack = app.sms(CLAUDINE, &format!("ACK {r}")).await;
     assert!(ack.contains("acknowledged"), "{ack}");
@@ -160,8 +152,7 @@ async fn an_unacknowledged_alert_climbs_the_whole_chain(db: Db) {
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
     // Urgent: one hour a level.
-    let r = reference_in(&app.sms(GRACE, "REPORT 7 F 2 Y").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 7 F 2 Y").await;
     advance(&app, &clock, chrono::Duration::minutes(59)).await;
     assert!(sms_to(&app, JEAN).await.is_empty(), "not before the hour");
     advance(&app, &clock, chrono::Duration::minutes(2)).await;
@@ -192,8 +183,7 @@ async fn an_unacknowledged_alert_climbs_the_whole_chain(db: Db) {
     advance(&app, &clock, chrono::Duration::hours(5)).await;
     assert_eq!(sms_to(&app, ESTHER).await.len(), 1);
     // A case that is not urgent waits 24 hours before climbing.
-    let r2 = reference_in(&app.sms(GRACE, "REPORT 9 M 1 N").await);
-    idle(&app).await;
+    let r2 = report(&app, "REPORT 9 M 1 N").await;
     advance(&app, &clock, chrono::Duration::hours(23)).await;
     let before = sms_to(&app, JEAN).await.len();
     advance(&app, &clock, chrono::Duration::hours(2)).await;
@@ -222,8 +212,7 @@ async fn deadlines_are_met_or_missed_and_missed_ones_remind_the_owner(db: Db) {
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
-    let r = reference_in(&app.sms(GRACE, "REPORT 9 M 1 N").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 9 M 1 N").await;
     app.sms(CLAUDINE, &format!("ACK {r}")).await;
     idle(&app).await;
     // The assessment is due within 7 days: missed, Claudine (who acknowledged) is reminded.
@@ -325,8 +314,7 @@ async fn the_plan_and_the_check_after_closure_can_be_missed_too(db: Db) {
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
-    let r = reference_in(&app.sms(GRACE, "REPORT 9 M 1 N").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 9 M 1 N").await;
     // Assessed the first day (which acknowledges too): both met.
     stage(&app, &r, Assess, CLAUDINE).await;
     let v = view(&app, &r).await;
@@ -403,8 +391,7 @@ async fn quiet_hours_hold_reminders_but_never_alerts(db: Db) {
     })
     .await;
     advance(&app, &clock, chrono::Duration::minutes(20)).await; // 21:10, quiet
-    let r = reference_in(&app.sms(GRACE, "REPORT 7 F 2 Y").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 7 F 2 Y").await;
     assert_eq!(
         sms_to(&app, CLAUDINE).await.len(),
         1,
@@ -434,8 +421,7 @@ async fn quiet_hours_hold_reminders_but_never_alerts(db: Db) {
     );
     // Escalations, like alerts, go in quiet hours too.
     advance(&app, &clock, chrono::Duration::hours(14)).await; // 21:01
-    let r2 = reference_in(&app.sms(GRACE, "REPORT 3 F 5 Y").await);
-    idle(&app).await;
+    let r2 = report(&app, "REPORT 3 F 5 Y").await;
     advance(&app, &clock, chrono::Duration::minutes(61)).await;
     assert!(
         sms_to(&app, JEAN)
@@ -451,8 +437,7 @@ async fn a_worse_visit_alerts_at_once_and_the_volunteer_is_told(db: Db) {
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
-    let r = reference_in(&app.sms(GRACE, "REPORT 9 M 1 N").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 9 M 1 N").await;
     app.sms(CLAUDINE, &format!("ACK {r}")).await;
     let told = app
         .sms(GRACE, &format!("VISIT {r} 3 Father drinks, child hungry"))
@@ -493,8 +478,7 @@ async fn volunteers_are_reminded_of_visits_and_managers_get_a_digest(db: Db) {
     let db = TestDb::new(db).await;
     let clock = tuesday_morning();
     let app = app(&db, &clock, |_| {}).await;
-    let r = reference_in(&app.sms(GRACE, "REPORT 9 M 1 N").await);
-    idle(&app).await;
+    let r = report(&app, "REPORT 9 M 1 N").await;
     // Not acknowledged in 48 hours: overdue; the managers' 08:00 digest lists it.
     advance(&app, &clock, chrono::Duration::hours(49)).await; // Thursday 11:00
     assert_eq!(deadline(&view(&app, &r).await, "response"), ["missed"]);
@@ -560,28 +544,20 @@ async fn due_timers_survive_a_restart_and_fire_once(db: Db) {
     let third_case = second
         .state
         .store
-        .create_case(&kanda::domain::NewCase {
-            source_key: "crash-test".into(),
-            channel: kanda::domain::Channel::Sms,
-            self_report: false,
-            anonymous: false,
-            reporter_phone: None,
-            volunteer_id: None,
-            child_name: None,
+        .create_case(&NewCase {
+            channel: Channel::Sms,
             child_age: Some(4),
-            child_sex: "female".into(),
-            disability: None,
-            concern: "neglect".into(),
-            care: None,
-            danger: false,
-            location_id: second
-                .state
-                .store
-                .place_by_code("S-HUY-TUM-01", 4)
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
+            ..new_case(
+                "crash-test",
+                second
+                    .state
+                    .store
+                    .place_by_code("S-HUY-TUM-01", 4)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            )
         })
         .await
         .unwrap();

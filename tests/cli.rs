@@ -26,6 +26,25 @@ fn kanda(db: &TestDb, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `kanda import KIND FILE` refuses the whole file: exit 1 and, on stderr,
+/// each of `lines` after `FILE:` (a line number and its message).
+fn refused(db: &TestDb, kind: &str, file: &str, lines: &[&str]) -> String {
+    let (code, _, err) = kanda(db, &["import", kind, file]);
+    assert_eq!(code, 1, "{err}");
+    for line in lines {
+        let expected = format!("{file}:{line}");
+        assert!(err.contains(&expected), "{expected:?} not in: {err}");
+    }
+    err
+}
+
+/// `kanda import KIND FILE` takes the file: exit 0; what it printed.
+fn imported(db: &TestDb, kind: &str, file: &str) -> String {
+    let (code, out, err) = kanda(db, &["import", kind, file]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
@@ -44,70 +63,50 @@ async fn imports_are_row_numbered_and_all_or_nothing(db: Db) {
     let db = TestDb::new(db).await;
     let files = tempfile::tempdir().unwrap();
     let bad = write(&files, "locations.csv", "code,name,level,parent_code\nT,Maritime,province,\nT-LOM,Lomé,district,T\nT-LOM-1,Golfe 1,sector,T-XXX\nT-LOM-1-A,,village,T-LOM-1\nT,Again,province,\n");
-    let (code, _, err) = kanda(&db, &["import", "locations", &bad]);
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains(&format!(
-            "{bad}:4: parent `T-XXX` is not defined above this row nor already imported"
-        )),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("{bad}:5: name: 1 to 30 characters")),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("{bad}:6: code `T` is already on line 2")),
-        "{err}"
+    let err = refused(
+        &db,
+        "locations",
+        &bad,
+        &[
+            "4: parent `T-XXX` is not defined above this row nor already imported",
+            "5: name: 1 to 30 characters",
+            "6: code `T` is already on line 2",
+        ],
     );
     assert!(err.contains("nothing was imported"), "{err}");
 
     let good = write(&files, "good.csv", "code,name,level,parent_code\nT,Maritime,province,\nT-LOM,Lomé,district,T\nT-LOM-1,Golfe 1,sector,T-LOM\nT-LOM-1-A,Bè,village,T-LOM-1\n");
-    let (code, out, err) = kanda(&db, &["import", "locations", &good]);
-    assert_eq!(code, 0, "{err}");
+    let out = imported(&db, "locations", &good);
     assert!(out.contains("4 rows imported"), "{out}");
     let centres = write(
         &files,
         "centres.csv",
         "code,name,province_code\nC-T,Centre Maritime,T\nC-X,Nowhere,T-LOM\n",
     );
-    let (code, _, err) = kanda(&db, &["import", "centres", &centres]);
-    assert_eq!(code, 1);
-    assert!(
-        err.contains(&format!("{centres}:3: `T-LOM` is not a province")),
-        "{err}"
-    );
+    refused(&db, "centres", &centres, &["3: `T-LOM` is not a province"]);
     let centres = write(
         &files,
         "centres2.csv",
         "code,name,province_code\nC-T,Centre Maritime,T\n",
     );
-    assert_eq!(kanda(&db, &["import", "centres", &centres]).0, 0);
+    imported(&db, "centres", &centres);
     let vols = write(&files, "volunteers.csv", "phone,name,language,village_code\n0788000011,Afi,fr,T-LOM-1-A\nnot-a-phone,Kossi,fr,T-LOM-1-A\n+250788000012,Ama,ewe,T-LOM-1-A\n+250788000013,Yao,en,T-LOM-1\n");
-    let (code, _, err) = kanda(&db, &["import", "volunteers", &vols]);
-    assert_eq!(code, 1);
-    assert!(
-        err.contains(&format!(
-            "{vols}:3: phone: `not-a-phone` is not a phone number"
-        )),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("{vols}:4: language `ewe`: use one of en, fr, rw")),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("{vols}:5: `T-LOM-1` is not a village")),
-        "{err}"
+    refused(
+        &db,
+        "volunteers",
+        &vols,
+        &[
+            "3: phone: `not-a-phone` is not a phone number",
+            "4: language `ewe`: use one of en, fr, rw",
+            "5: `T-LOM-1` is not a village",
+        ],
     );
     let missing = write(&files, "nocol.csv", "phone,name\n+250788000014,X\n");
-    let (code, _, err) = kanda(&db, &["import", "volunteers", &missing]);
-    assert_eq!(code, 1);
-    assert!(
-        err.contains(&format!(
-            "{missing}:1: missing column(s) language, village_code"
-        )),
-        "{err}"
+    refused(
+        &db,
+        "volunteers",
+        &missing,
+        &["1: missing column(s) language, village_code"],
     );
 
     let app = spawn_app(&db).await;
@@ -126,7 +125,7 @@ async fn imports_are_row_numbered_and_all_or_nothing(db: Db) {
         "volunteers2.csv",
         "phone,name,language,village_code\n0788000011,Afi,fr,T-LOM-1-A\n",
     );
-    assert_eq!(kanda(&db, &["import", "volunteers", &vols]).0, 0);
+    imported(&db, "volunteers", &vols);
     let s = app.hop("i1", "+250788000011", "1*1*7*1*2*2*1*1*1").await;
     assert!(
         s.contains("Bè."),
@@ -146,15 +145,14 @@ async fn rota_and_chain_import_from_the_command_line(db: Db) {
         "rota.csv",
         "centre_code,phone,days,hours,fallback\nCAPE-S,0788100001,mon-fri,08:00-17:00,no\nCAPE-S,0788100002,sam;dim,9h-17h,no\n",
     );
-    let (code, _, err) = kanda(&db, &["import", "rota", &bad]);
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains(&format!("{bad}:3: hours `9h-17h`: write HH:MM-HH:MM")),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("{bad}:2: centre `CAPE-S` has no fallback contact")),
-        "{err}"
+    let err = refused(
+        &db,
+        "rota",
+        &bad,
+        &[
+            "3: hours `9h-17h`: write HH:MM-HH:MM",
+            "2: centre `CAPE-S` has no fallback contact",
+        ],
     );
     assert!(
         err.contains(&format!("nothing was imported from {bad}")),
@@ -167,8 +165,7 @@ async fn rota_and_chain_import_from_the_command_line(db: Db) {
         "rota2.csv",
         "centre_code,phone,days,hours,fallback\nCAPE-S,0788100001,mon-fri,08:00-17:00,oui\nCAPE-S,0788100002,\"sat,sun\",all day,non\n",
     );
-    let (code, out, err) = kanda(&db, &["import", "rota", &good]);
-    assert_eq!(code, 0, "{err}");
+    let out = imported(&db, "rota", &good);
     assert!(
         out.contains(&format!("2 rows imported from {good}")),
         "{out}"
@@ -184,11 +181,11 @@ async fn rota_and_chain_import_from_the_command_line(db: Db) {
         "chain.csv",
         "centre_code,level,phone\nCAPE-S,caseworker,0788100001\nCAPE-S,committee,0788300001\n",
     );
-    let (code, _, err) = kanda(&db, &["import", "chain", &bad]);
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains(&format!("{bad}:3: level 3 of CAPE-S: level 2 is missing")),
-        "{err}"
+    refused(
+        &db,
+        "chain",
+        &bad,
+        &["3: level 3 of CAPE-S: level 2 is missing"],
     );
     assert_eq!(store.count(Table::EscalationChain).await.unwrap(), 5);
     let good = write(
@@ -196,20 +193,17 @@ async fn rota_and_chain_import_from_the_command_line(db: Db) {
         "chain2.csv",
         "centre_code,level,phone\nCAPE-S,1,0788100001\nCAPE-S,2,0788300001\n",
     );
-    let (code, out, err) = kanda(&db, &["import", "chain", &good]);
-    assert_eq!(code, 0, "{err}");
+    let out = imported(&db, "chain", &good);
     assert!(out.contains("2 rows imported"), "{out}");
     let south = store.centre_id("CAPE-S").await.unwrap().unwrap();
     assert_eq!(store.escalation_depth(south).await.unwrap(), 2);
     assert_eq!(store.count(Table::EscalationChain).await.unwrap(), 4);
 
-    let (code, _, err) = kanda(&db, &["import", "rota", &good]);
-    assert_eq!(code, 1);
-    assert!(
-        err.contains(&format!(
-            "{good}:1: missing column(s) days, hours, fallback"
-        )),
-        "{err}"
+    refused(
+        &db,
+        "rota",
+        &good,
+        &["1: missing column(s) days, hours, fallback"],
     );
     app.stop().await;
 }

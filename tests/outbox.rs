@@ -23,14 +23,14 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
-use common::{spawn_app_with, spawn_state, Db, TestDb, GRACE, STRANGER};
+use common::{eventually, new_case, spawn_app_with, spawn_state, Db, TestDb, GRACE, STRANGER};
 use kanda::{
     app::Config,
     casework::outbox::OutboxError,
+    domain::NewCase,
     domain::Phone,
     domain::Secret,
     domain::SystemClock,
-    domain::{Channel, NewCase},
     domain::{NewSms, SmsKind},
     gateway::{AfricasTalkingConfig, SmsProvider, TwilioConfig},
     store::{Attempt, OutboxRow, Store, Table},
@@ -222,11 +222,7 @@ fn africastalking(mut c: Config, url: &str) -> Config {
 
 /// State over `config`'s database with the demo seeded, and no worker yet.
 async fn state(config: Config) -> AppState {
-    let state = AppState::build(config, Arc::new(SystemClock))
-        .await
-        .expect("app state");
-    kanda::app::demo::seed(&state).await.expect("demo seed");
-    state
+    common::demo_state(config, Arc::new(SystemClock)).await
 }
 
 fn phone(p: &str) -> Phone {
@@ -256,19 +252,6 @@ async fn message(store: &Store, id: i64) -> OutboxRow {
         .await
         .unwrap()
         .expect("the message")
-}
-
-/// Polls `check` until it holds (20 s at most).
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 async fn status_is(store: &Store, id: i64, status: &str) -> bool {
@@ -367,20 +350,10 @@ async fn a_notice_only_goes_to_people_who_opted_in(db: Db) {
     // A member of the public who reported a case: only when not anonymous.
     let place = s.store.children(None).await.unwrap()[0].id;
     let case = |key: &str, who: &str, anonymous: bool| NewCase {
-        source_key: key.into(),
-        channel: Channel::Ussd,
         self_report: true,
         anonymous,
         reporter_phone: Some(phone(who)),
-        volunteer_id: None,
-        child_name: None,
-        child_age: Some(9),
-        child_sex: "female".into(),
-        disability: None,
-        concern: "neglect".into(),
-        care: None,
-        danger: false,
-        location_id: place,
+        ..new_case(key, place)
     };
     s.store
         .create_case(&case("c1", "+250788999002", false))

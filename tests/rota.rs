@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use common::{Db, TestDb};
+use common::{Db, TestDb, ALINE, CLAUDINE, ESTHER, JEAN, PATRICK};
 use kanda::{
     casework::rota::{on_duty, on_duty_at},
     channels::import::{Importer, Kind},
@@ -21,11 +21,7 @@ use kanda::{
 
 /// A state over a fresh database with the demo seeded (no server).
 async fn demo(db: &TestDb) -> AppState {
-    let state = AppState::build(common::config(db), Arc::new(SystemClock))
-        .await
-        .expect("app state");
-    kanda::app::demo::seed(&state).await.expect("demo seed");
-    state
+    common::demo_state(common::config(db), Arc::new(SystemClock)).await
 }
 
 async fn import(state: &AppState, kind: Kind, file: &str, text: &str) -> Result<usize, String> {
@@ -55,11 +51,7 @@ async fn centre(store: &Store, code: &str) -> i64 {
     store.centre_id(code).await.unwrap().expect("a centre")
 }
 
-const CLAUDINE: &str = "+250788100001";
-const JEAN: &str = "+250788100002";
-const ESTHER: &str = "+250788300001";
-const ALINE: &str = "+250788200001";
-const PATRICK: &str = "+250788200002";
+/// Not in the demo: the tests add him to CAPE-S.
 const DIDIER: &str = "+250788100003";
 
 both!(

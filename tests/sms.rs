@@ -7,23 +7,14 @@ mod common;
 use std::sync::Arc;
 
 use common::{
-    message_sid, sms_config, spawn_app_with, Db, TestApp, TestDb, GRACE, MARIE, STRANGER,
-    TWILIO_TOKEN,
+    message_sid, reference_in, sms_config, spawn_app_with, Db, TestApp, TestDb, ALINE, CLAUDINE,
+    GRACE, JEAN, MARIE, STRANGER, TWILIO_TOKEN,
 };
 use kanda::{
     domain::CaseRef,
     domain::{Clock, ManualClock, SystemClock},
     store::Table,
 };
-
-fn reference_in(text: &str) -> CaseRef {
-    let digits: String = text
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == CaseRef::LEN)
-        .unwrap_or_else(|| panic!("no reference in {text:?}"))
-        .to_string();
-    CaseRef::parse(&digits).expect("a valid reference")
-}
 
 async fn app(db: &TestDb) -> TestApp {
     spawn_app_with(sms_config(db), Arc::new(SystemClock)).await
@@ -51,10 +42,6 @@ both!(
     africastalking_sms_replies_through_the_outbox_once,
     staff_acknowledge_their_own_centres_cases_only,
 );
-
-const CLAUDINE: &str = "+250788100001"; // caseworker, CAPE-S, English
-const JEAN: &str = "+250788100002"; // manager, CAPE-S, French
-const ALINE: &str = "+250788200001"; // caseworker, CAPE-E, Kinyarwanda
 
 async fn one_message_report_makes_one_case_in_own_village(db: Db) {
     let db = TestDb::new(db).await;

@@ -4,29 +4,18 @@
 
 mod common;
 
-use common::{spawn_app, Db, TestDb};
+use common::{new_case, spawn_app, Db, TestDb};
 use kanda::{
     domain::{CaseRef, Locale, Phone},
     domain::{Channel, NewCase, NewVisit},
     store::{StoreError, Table, VolunteerRow},
 };
 
+/// A volunteer's case (the demo's first volunteer).
 fn case(key: &str, location_id: i64) -> NewCase {
     NewCase {
-        source_key: key.into(),
-        channel: Channel::Ussd,
-        self_report: false,
-        anonymous: false,
-        reporter_phone: None,
         volunteer_id: Some(1),
-        child_name: None,
-        child_age: Some(9),
-        child_sex: "female".into(),
-        disability: None,
-        concern: "neglect".into(),
-        care: None,
-        danger: false,
-        location_id,
+        ..new_case(key, location_id)
     }
 }
 

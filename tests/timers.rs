@@ -13,15 +13,14 @@ use std::{
     collections::HashMap,
     future::Future,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use chrono::{DateTime, Utc};
-use common::{Db, TestDb};
+use common::{eventually, new_case, tuesday_morning, Db, TestDb, CLAUDINE};
 use kanda::{
     casework::scheduler::{Scheduler, SchedulerConfig, TimerHandler},
+    domain::NewCase,
     domain::Phone,
-    domain::{Channel, NewCase},
     domain::{Clock, ManualClock},
     domain::{NewSms, SmsKind},
     store::{NewTimer, Settlement, Store, Table, TimerRow, TimerState},
@@ -29,12 +28,7 @@ use kanda::{
 };
 
 /// A caseworker of the demo (Centre Amajyepfo): notices to staff are allowed.
-const STAFF: &str = "+250788100001";
-
-fn start() -> ManualClock {
-    ManualClock::at(DateTime::<Utc>::from_timestamp(1_796_112_000, 0).expect("a time"))
-    // 2026-12-01 08:00 UTC
-}
+const STAFF: &str = CLAUDINE;
 
 fn minutes(m: i64) -> chrono::Duration {
     chrono::Duration::minutes(m)
@@ -58,11 +52,7 @@ fn quick() -> SchedulerConfig {
 async fn state(db: &TestDb, clock: &ManualClock) -> AppState {
     let mut config = common::config(db);
     config.scheduler = quick();
-    let state = AppState::build(config, Arc::new(clock.clone()))
-        .await
-        .expect("app state");
-    kanda::app::demo::seed(&state).await.expect("demo seed");
-    state
+    common::demo_state(config, Arc::new(clock.clone())).await
 }
 
 /// A case of the demo, by its source key; its row id.
@@ -71,20 +61,9 @@ async fn case(state: &AppState, key: &str) -> i64 {
     let reference = state
         .store
         .create_case(&NewCase {
-            source_key: key.into(),
-            channel: Channel::Ussd,
-            self_report: false,
-            anonymous: false,
-            reporter_phone: None,
-            volunteer_id: None,
-            child_name: None,
             child_age: Some(7),
-            child_sex: "female".into(),
-            disability: None,
-            concern: "neglect".into(),
-            care: None,
             danger: true,
-            location_id: place,
+            ..new_case(key, place)
         })
         .await
         .unwrap();
@@ -100,19 +79,6 @@ fn timer(key: &str, kind: &str, due_at: i64) -> NewTimer {
         source_key: key.into(),
         payload: None,
         quiet: false,
-    }
-}
-
-/// Polls `check` until it holds (20 s at most).
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -233,7 +199,7 @@ both!(scheduling_is_idempotent_by_source_key);
 
 async fn scheduling_is_idempotent_by_source_key(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let case_id = case(&s, "c1").await;
     let now = clock.now_ms();
@@ -301,7 +267,7 @@ both!(a_claim_leases_its_timers_until_the_lease_ends);
 
 async fn a_claim_leases_its_timers_until_the_lease_ends(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let now = clock.now_ms();
     let lease = Duration::from_secs(60);
@@ -371,7 +337,7 @@ both!(a_timer_fires_once_when_due_and_not_before);
 
 async fn a_timer_fires_once_when_due_and_not_before(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let calls = Calls::default();
     let scheduler = sms_scheduler(&s, &clock, &calls).spawn();
@@ -420,7 +386,7 @@ both!(a_timer_scheduled_on_the_scheduler_s_store_wakes_it_at_once);
 /// store schedules: `schedule` wakes it.
 async fn a_timer_scheduled_on_the_scheduler_s_store_wakes_it_at_once(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let calls = Calls::default();
     let config = SchedulerConfig {
@@ -458,7 +424,7 @@ both!(settled_timers_never_fire);
 
 async fn settled_timers_never_fire(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let (c1, c2) = (case(&s, "c1").await, case(&s, "c2").await);
     let now = clock.now_ms();
@@ -467,65 +433,50 @@ async fn settled_timers_never_fire(db: Db) {
         case_id: Some(case_id),
         ..timer(key, kind, due)
     };
-    let ack = s
-        .store
-        .schedule(&on(c1, "1a", "ack", at(60)))
-        .await
-        .unwrap();
-    let assess = s
-        .store
-        .schedule(&on(c1, "1s", "assessment", at(120)))
-        .await
-        .unwrap();
-    let review = s
-        .store
-        .schedule(&on(c1, "1r", "review", at(180)))
-        .await
-        .unwrap();
-    let other = s
-        .store
-        .schedule(&on(c2, "2a", "ack", at(60)))
-        .await
-        .unwrap();
-    let plan = s
-        .store
-        .schedule(&on(c2, "2p", "plan", at(90)))
-        .await
-        .unwrap();
+    let mut ids = Vec::new();
+    for (case_id, key, kind, due) in [
+        (c1, "1a", "ack", 60),
+        (c1, "1s", "assessment", 120),
+        (c1, "1r", "review", 180),
+        (c2, "2a", "ack", 60),
+        (c2, "2p", "plan", 90),
+    ] {
+        ids.push(
+            s.store
+                .schedule(&on(case_id, key, kind, at(due)))
+                .await
+                .unwrap(),
+        );
+    }
+    let [ack, assess, review, other, plan] = ids[..] else {
+        unreachable!("five timers")
+    };
 
-    // Acknowledged in time; the assessment was called off.
-    assert_eq!(
-        s.store
-            .settle_timers(c1, &["ack"], Settlement::Met)
-            .await
-            .unwrap(),
-        1
-    );
-    clock.advance(minutes(1));
-    assert_eq!(
-        s.store
-            .settle_timers(c1, &["assessment", "plan"], Settlement::Cancelled)
-            .await
-            .unwrap(),
-        1,
-        "only this case's"
-    );
-    assert_eq!(
-        s.store
-            .settle_timers(c1, &["ack"], Settlement::Cancelled)
-            .await
-            .unwrap(),
-        0,
-        "already met"
-    );
-    // Case 2 closes: every pending timer of it is cancelled.
-    assert_eq!(
-        s.store
-            .settle_timers(c2, &[], Settlement::Cancelled)
-            .await
-            .unwrap(),
-        2
-    );
+    // Acknowledged in time; a minute later the assessment was called off.
+    // Each settlement, with how many pending timers it settles and why.
+    let settlements: [(i64, &[&str], Settlement, u64, &str); 4] = [
+        (c1, &["ack"], Settlement::Met, 1, "the acknowledgement"),
+        (
+            c1,
+            &["assessment", "plan"],
+            Settlement::Cancelled,
+            1,
+            "only this case's",
+        ),
+        (c1, &["ack"], Settlement::Cancelled, 0, "already met"),
+        // Case 2 closes: every pending timer of it is cancelled.
+        (c2, &[], Settlement::Cancelled, 2, "all of a closed case's"),
+    ];
+    for (i, (case_id, kinds, how, settled, why)) in settlements.into_iter().enumerate() {
+        if i == 1 {
+            clock.advance(minutes(1));
+        }
+        assert_eq!(
+            s.store.settle_timers(case_id, kinds, how).await.unwrap(),
+            settled,
+            "{why}"
+        );
+    }
     let c3 = case(&s, "c3").await;
     let kept = s
         .store
@@ -581,7 +532,7 @@ both!(a_failing_or_panicking_handler_is_retried_until_it_succeeds);
 
 async fn a_failing_or_panicking_handler_is_retried_until_it_succeeds(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let calls = Calls::default();
     // First an error, then a panic, then success.
@@ -647,7 +598,7 @@ both!(a_hung_handler_is_stopped_at_its_lease_and_retried);
 
 async fn a_hung_handler_is_stopped_at_its_lease_and_retried(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let calls = Calls::default();
     // The first run never ends; the second succeeds.
@@ -701,7 +652,7 @@ both!(timers_run_earliest_deadline_first);
 
 async fn timers_run_earliest_deadline_first(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let s = state(&db, &clock).await;
     let now = clock.now_ms();
     // Scheduled out of order: due 1..=30 minutes from now, shuffled.
@@ -758,7 +709,7 @@ both!(timers_due_while_no_scheduler_ran_fire_once_after_a_restart);
 /// per timer in the outbox.
 async fn timers_due_while_no_scheduler_ran_fire_once_after_a_restart(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let first = state(&db, &clock).await;
     let case_id = case(&first, "c1").await;
     let now = clock.now_ms();
@@ -805,7 +756,7 @@ both!(a_killed_scheduler_s_timers_fire_after_their_lease_with_one_sms_each);
 /// the timers queued before are run twice, and still one SMS each.
 async fn a_killed_scheduler_s_timers_fire_after_their_lease_with_one_sms_each(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let first = state(&db, &clock).await;
     let n = 20;
     let now = clock.now_ms();
@@ -899,7 +850,7 @@ both!(two_schedulers_on_one_database_fire_each_timer_once);
 /// exactly one SMS per timer.
 async fn two_schedulers_on_one_database_fire_each_timer_once(db: Db) {
     let db = TestDb::new(db).await;
-    let clock = start();
+    let clock = tuesday_morning();
     let a = state(&db, &clock).await;
     let b = state(&db, &clock).await;
     let n = 300;

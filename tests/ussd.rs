@@ -5,7 +5,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{spawn_app, spawn_app_with, Db, TestDb, EMMANUEL, GRACE, MARIE, STRANGER};
+use common::{
+    reference_in, spawn_app, spawn_app_with, Db, TestDb, EMMANUEL, GRACE, MARIE, STRANGER,
+};
 use kanda::{
     domain::CaseRef,
     domain::{Clock, ManualClock, SystemClock},
@@ -14,15 +16,6 @@ use kanda::{
 
 /// Grace reports a girl of 7, neglect, in danger, in her own village.
 const REPORT_OWN_VILLAGE: [&str; 10] = ["1", "Amina", "7", "1", "2", "2", "1", "1", "1", "1"];
-
-fn reference_in(screen: &str) -> CaseRef {
-    let digits: String = screen
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == CaseRef::LEN)
-        .unwrap_or_else(|| panic!("no reference in {screen:?}"))
-        .to_string();
-    CaseRef::parse(&digits).expect("a valid reference")
-}
 
 both!(
     volunteer_sees_main_menu_in_own_language,
