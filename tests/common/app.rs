@@ -65,15 +65,7 @@ impl TestApp {
         if let Some((u, p)) = basic {
             req = req.basic_auth(u, Some(p));
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let ctype = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let body = res.text().await.expect("body");
+        let (status, ctype, body) = answer(req).await;
         assert!(ctype.starts_with("text/plain"), "content type {ctype}");
         assert!(
             body.starts_with("CON ") || body.starts_with("END "),
@@ -216,15 +208,7 @@ impl TestApp {
         if let Some(sig) = signature {
             req = req.header("X-Twilio-Signature", sig);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let ctype = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let body = res.text().await.expect("body");
+        let (status, ctype, body) = answer(req).await;
         assert!(
             ctype.starts_with("text/xml"),
             "content type {ctype}: {body}"
@@ -245,4 +229,17 @@ impl TestApp {
             });
         (status, message)
     }
+}
+
+/// Sends `req`; its status, content type and body.
+async fn answer(req: reqwest::RequestBuilder) -> (u16, String, String) {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, ctype, res.text().await.expect("body"))
 }
