@@ -269,8 +269,6 @@ impl Importer<'_> {
                 let mut out = Vec::new();
                 let mut seen = HashMap::new();
                 for (line, r) in &rows {
-                    let phone = Phone::parse(&r["phone"], self.country).map_err(|e| e.to_string());
-                    let locale = self.locale(&r["language"]);
                     let village = Some(r["village_code"].clone()).filter(|v| !v.is_empty());
                     if let Some(v) = &village {
                         match levels.get(v) {
@@ -286,30 +284,21 @@ impl Importer<'_> {
                     if r["name"].is_empty() {
                         err(&mut errors, *line, "name is empty".into());
                     }
-                    match (phone, locale) {
-                        (Ok(phone), Ok(locale)) => {
-                            if let Some(prev) = seen.insert(phone.clone(), *line) {
-                                err(
-                                    &mut errors,
-                                    *line,
-                                    format!("phone {phone} is already on line {prev}"),
-                                );
-                            }
-                            out.push(VolunteerRow {
-                                phone,
-                                name: r["name"].clone(),
-                                locale,
-                                village_code: village,
-                            });
+                    // Last, as each row's errors have always been listed.
+                    if let Some((phone, locale)) = self.phone_and_locale(r, *line, &mut errors) {
+                        if let Some(prev) = seen.insert(phone.clone(), *line) {
+                            err(
+                                &mut errors,
+                                *line,
+                                format!("phone {phone} is already on line {prev}"),
+                            );
                         }
-                        (p, l) => {
-                            if let Err(e) = p {
-                                err(&mut errors, *line, format!("phone: {e}"));
-                            }
-                            if let Err(e) = l {
-                                err(&mut errors, *line, e);
-                            }
-                        }
+                        out.push(VolunteerRow {
+                            phone,
+                            name: r["name"].clone(),
+                            locale,
+                            village_code: village,
+                        });
                     }
                 }
                 refuse_if_any(file, std::mem::take(&mut errors))?;
@@ -319,8 +308,6 @@ impl Importer<'_> {
                 let centres = self.store.centre_codes().await?;
                 let mut out = Vec::new();
                 for (line, r) in &rows {
-                    let phone = Phone::parse(&r["phone"], self.country).map_err(|e| e.to_string());
-                    let locale = self.locale(&r["language"]);
                     let role = r["role"].to_ascii_lowercase();
                     if !ROLES.contains(&role.as_str()) {
                         err(
@@ -339,22 +326,14 @@ impl Importer<'_> {
                             ),
                         );
                     }
-                    match (phone, locale) {
-                        (Ok(phone), Ok(locale)) => out.push(StaffRow {
+                    if let Some((phone, locale)) = self.phone_and_locale(r, *line, &mut errors) {
+                        out.push(StaffRow {
                             phone,
                             name: r["name"].clone(),
                             role,
                             centre_code: r["centre_code"].clone(),
                             locale,
-                        }),
-                        (p, l) => {
-                            if let Err(e) = p {
-                                err(&mut errors, *line, format!("phone: {e}"));
-                            }
-                            if let Err(e) = l {
-                                err(&mut errors, *line, e);
-                            }
-                        }
+                        });
                     }
                 }
                 refuse_if_any(file, std::mem::take(&mut errors))?;
@@ -530,6 +509,26 @@ impl Importer<'_> {
         }
         errors.sort_by_key(|e| e.line);
         Ok(out)
+    }
+
+    /// A row's `phone` and `language`, each error recorded on its line.
+    fn phone_and_locale(
+        &self,
+        row: &HashMap<String, String>,
+        line: u64,
+        errors: &mut Vec<RowError>,
+    ) -> Option<(Phone, Locale)> {
+        let phone = Phone::parse(&row["phone"], self.country).map_err(|e| format!("phone: {e}"));
+        let locale = self.locale(&row["language"]);
+        match (phone, locale) {
+            (Ok(phone), Ok(locale)) => Some((phone, locale)),
+            (phone, locale) => {
+                for message in [phone.err(), locale.err()].into_iter().flatten() {
+                    errors.push(RowError { line, message });
+                }
+                None
+            }
+        }
     }
 
     fn locale(&self, raw: &str) -> Result<Locale, String> {
