@@ -26,5 +26,6 @@ pub mod engine;
 pub mod gateway;
 pub mod store;
 pub mod text;
+pub mod web;
 
 pub use app::{app, launch, AppState};

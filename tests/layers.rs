@@ -14,13 +14,13 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "app", "gateway", "channels", "engine", "casework", "store", "text", "domain",
+            "app", "gateway", "channels", "web", "engine", "casework", "store", "text", "domain",
         ],
     ),
     (
         "app",
         &[
-            "gateway", "channels", "engine", "casework", "store", "text", "domain",
+            "gateway", "channels", "web", "engine", "casework", "store", "text", "domain",
         ],
     ),
     (
@@ -31,6 +31,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         "channels",
         &["engine", "casework", "store", "text", "domain"],
     ),
+    // The staff web view and API, beside the channels: no engine, no gateway.
+    ("web", &["casework", "store", "text", "domain"]),
     ("engine", &["text", "domain"]),
     ("casework", &["store", "text", "domain"]),
     ("store", &["domain"]),

@@ -42,6 +42,7 @@ sms-ack-usage = Send ACK and the case number, e.g. ACK 34222358.
 sms-ack-done = Case {$reference} acknowledged. Thank you. The details are in the staff web view.
 sms-ack-already = Case {$reference} was already acknowledged.
 sms-ack-other-centre = Case {$reference} is not a case of your centre. Nothing was changed.
+sms-ack-not-your-role = Your role reads cases; it does not change them. Nothing was changed.
 
 ## Alerts to centre staff: the case number, urgency, concern and district only
 sms-alert-new = Kanda: new case {$reference}, { $urgent ->

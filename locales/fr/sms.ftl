@@ -41,6 +41,7 @@ sms-ack-usage = Envoyez RECU et le numéro du dossier, ex. RECU 34222358.
 sms-ack-done = Dossier {$reference} : réception notée. Merci. Les détails sont dans la vue web.
 sms-ack-already = Le dossier {$reference} était déjà pris en compte.
 sms-ack-other-centre = Le dossier {$reference} n'est pas un dossier de votre centre. Rien n'a changé.
+sms-ack-not-your-role = Vous pouvez lire les dossiers, pas les changer. Rien n'a changé.
 
 ## Alertes au personnel : numéro, urgence, souci et district seulement
 sms-alert-new = Kanda : nouveau dossier {$reference}, { $urgent ->

@@ -42,6 +42,7 @@ sms-ack-usage = Ohereza NABONYE na nimero ya dosiye, urugero NABONYE 34222358.
 sms-ack-done = Dosiye {$reference} yemejwe. Murakoze. Ibisobanuro biri ku rubuga rw'abakozi.
 sms-ack-already = Dosiye {$reference} yari yaremejwe.
 sms-ack-other-centre = Dosiye {$reference} si iy'ikigo cyanyu. Nta cyahindutse.
+sms-ack-not-your-role = Uruhare rwawe ni ukureba dosiye gusa, si ukuzihindura. Nta cyahindutse.
 
 ## Alerts to centre staff: the case number, urgency, concern and district only
 sms-alert-new = Kanda: dosiye nshya {$reference}, { $urgent ->

@@ -40,6 +40,8 @@ pub struct Config {
     pub quiet_hours: Option<QuietHours>,
     /// Case-management clocks: acknowledgement, deadlines, reminders.
     pub deadlines: Deadlines,
+    /// A staff web session ends after this long without a request.
+    pub web_session_ttl: Duration,
 }
 
 /// Reads `HH:MM` into minutes after midnight.
@@ -74,6 +76,7 @@ impl Config {
             timezone: DEFAULT_TIMEZONE,
             quiet_hours: None,
             deadlines: Deadlines::default(),
+            web_session_ttl: Duration::from_secs(8 * 3600),
         }
     }
 }

@@ -3,9 +3,14 @@
 
 use super::AppState;
 use crate::{
+    casework::access::hash_password,
     channels::import::{Importer, Kind},
+    domain::Phone,
     store::Table,
 };
+
+/// Every demo staff member's web password (`kanda serve --demo` only).
+pub const DEMO_PASSWORD: &str = "kanda-demo";
 
 const FILES: [(Kind, &str, &str); 6] = [
     (
@@ -54,6 +59,18 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     for (kind, name, text) in FILES {
         importer.import(kind, name, text.as_bytes()).await?;
     }
+    // One hash for every demo account (one argon2 run, not seven): the
+    // demo's password is public anyway. Outside the demo no account has a
+    // password until `kanda staff password` sets one.
+    let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await??;
+    for line in include_str!("demo/staff.csv").lines().skip(1) {
+        if let Some(phone) = line.split(',').next() {
+            state
+                .store
+                .set_password_hash(&Phone::from_trusted(phone.to_string()), &hash)
+                .await?;
+        }
+    }
     let mut out = String::from("Demo data seeded: 2 provinces (Amajyepfo, Iburasirazuba), each with districts, sectors and villages, one centre each.\n");
     out.push_str("Volunteers (dial the USSD code from these numbers):\n");
     out.push_str("  +250788000001  Grace Uwimana      English      Cyarwa village (Tumba, Huye)\n");
@@ -67,6 +84,11 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     out.push_str("  +250788300001  committee contact, Centre Amajyepfo\n");
     out.push_str("  +250788200001  caseworker, Centre Iburasirazuba\n");
     out.push_str("  +250788200002  manager, Centre Iburasirazuba\n");
+    out.push_str("  +250788900001  national administrator\n");
+    out.push_str("  +250788900002  auditor (reads everything and the audit log)\n");
+    out.push_str(&format!(
+        "Staff web view: http://<bind>/login, any staff phone above with the password `{DEMO_PASSWORD}`.\n"
+    ));
     out.push_str("Rota: Amajyepfo's caseworker is on duty mon-fri 08:00-17:00 and its fallback; Iburasirazuba's all week, all day.\n");
     out.push_str(
         "Escalation: caseworker, then manager (then, for Amajyepfo, the committee contact).\n",

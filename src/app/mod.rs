@@ -33,6 +33,7 @@ use crate::{
     gateway::{self, providers::Provider, Gateways},
     store::Store,
     text::{gsm::UssdBudget, source::Problems},
+    web::{self, Web},
 };
 
 /// Everything a request handler or a command needs; cheap to clone.
@@ -50,6 +51,8 @@ pub struct Inner {
     pub outbox: Outbox,
     pub channels: Channels,
     pub gateways: Gateways,
+    /// The staff web view and API.
+    pub web: Web,
 }
 
 impl Deref for AppState {
@@ -59,20 +62,38 @@ impl Deref for AppState {
     }
 }
 
+impl FromRef<AppState> for Web {
+    fn from_ref(state: &AppState) -> Web {
+        state.web.clone()
+    }
+}
+
 impl FromRef<AppState> for Gateways {
     fn from_ref(state: &AppState) -> Gateways {
         state.gateways.clone()
     }
 }
 
-/// The message ids of the concerns' labels, by value, as the flows show
-/// them (the first menu that sets `concern` to a value names it).
-fn concern_labels(flows: &FlowSet) -> BTreeMap<String, String> {
+/// The message ids of a variable's labels, by value, as the flows show
+/// them (the first menu that sets `var` to a value names it).
+fn labels_of(flows: &FlowSet, var: &str) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
-    for (value, label) in flows.option_labels("concern") {
+    for (value, label) in flows.option_labels(var) {
         labels.entry(value.to_string()).or_insert(label.to_string());
     }
     labels
+}
+
+fn concern_labels(flows: &FlowSet) -> BTreeMap<String, String> {
+    labels_of(flows, "concern")
+}
+
+/// The labels staff pages show for a case's answers.
+fn option_labels(flows: &FlowSet) -> BTreeMap<String, BTreeMap<String, String>> {
+    ["sex", "care", "disability", "outcome"]
+        .into_iter()
+        .map(|var| (var.to_string(), labels_of(flows, var)))
+        .collect()
 }
 
 impl AppState {
@@ -110,10 +131,12 @@ impl AppState {
                 deadlines: config.deadlines.clone(),
                 timezone: config.timezone,
                 quiet_hours: config.quiet_hours,
+                session_ttl: config.web_session_ttl,
             },
             casework::Words {
                 texts: texts.clone(),
                 concern_labels: concern_labels(&flows),
+                option_labels: option_labels(&flows),
             },
         );
         let engine = Engine::new(flows, texts, UssdBudget::default());
@@ -136,6 +159,18 @@ impl AppState {
                 public_url: config.public_url.clone(),
             }),
         };
+        let web = Web::new(
+            work.clone(),
+            web::Settings {
+                secure_cookies: config
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://")),
+                country: config.country,
+                default_locale: config.default_locale.clone(),
+                timezone: config.timezone,
+            },
+        );
         Ok(AppState(Arc::new(Inner {
             config,
             store,
@@ -144,6 +179,7 @@ impl AppState {
             outbox,
             channels,
             gateways,
+            web,
         })))
     }
 
@@ -186,7 +222,8 @@ pub async fn launch(
     let _sweep = AbortOnDrop(tokio::spawn(state.work.clone().sweep_loop()));
     let outbox = state.outbox.spawn(state.store.clone());
     let grace = state.config.sms.timeout + std::time::Duration::from_secs(5);
-    let served = axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     outbox.shutdown(grace).await;

@@ -2,18 +2,53 @@
 
 use axum::{
     extract::{MatchedPath, State},
-    http::{Request, StatusCode},
-    routing::{get, post},
+    http::{header, HeaderValue, Request, StatusCode},
+    middleware,
+    response::{IntoResponse, Redirect, Response},
+    routing::{any, get, post},
     Router,
 };
 use tower_http::trace::TraceLayer;
 
 use super::AppState;
-use crate::gateway::{africastalking, twilio};
+use crate::{
+    gateway::{africastalking, twilio},
+    web::{
+        api,
+        error::ApiError,
+        pages::{case, cases, login},
+    },
+};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        // The staff web view.
+        .route("/", get(|| async { Redirect::to("/cases") }))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/cases", get(cases::list))
+        .route("/cases/{reference}", get(case::show))
+        .route("/cases/{reference}/stage", post(case::stage))
+        .route("/cases/{reference}/notes", post(case::note))
+        .route("/cases/{reference}/assign", post(case::assign))
+        .route("/cases/{reference}/transfer", post(case::transfer))
+        .route("/cases/{reference}/transfer/decision", post(case::decide))
+        .route("/cases/{reference}/referrals", post(case::refer))
+        .route(
+            "/cases/{reference}/referrals/{referral}/outcome",
+            post(case::outcome),
+        )
+        .route("/cases/{reference}/follow-up", post(case::follow_up))
+        // The API (its document lists the same routes).
+        .route("/api/v1/openapi.json", get(api::openapi::serve))
+        .route("/api/v1/cases", get(api::cases::list))
+        .route("/api/v1/cases/{reference}", get(api::cases::show))
+        .route("/api/v1/cases/{reference}/stage", post(api::cases::stage))
+        .route("/api/v1/cases/{reference}/notes", post(api::cases::note))
+        .route("/api/v1/audit", get(api::audit::list))
+        .route("/api/v1/{*rest}", any(api_not_found))
+        // The gateways.
         .route("/ussd/africastalking", post(africastalking::ussd::ussd))
         .route("/sms/twilio", post(twilio::sms::inbound))
         .route("/sms/twilio/status", post(twilio::sms::status))
@@ -22,6 +57,7 @@ pub fn app(state: AppState) -> Router {
             "/sms/africastalking/delivery",
             post(africastalking::sms::delivery),
         )
+        .layer(middleware::map_response(guard_headers))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 // Spans are named by the matched route, never by the raw path or query (tokens).
@@ -44,4 +80,29 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }
+}
+
+/// An API path that is none of the API's: JSON, as every API answer.
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("such API route")
+}
+
+/// Headers every answer carries: nothing is framed, sniffed, cached or
+/// referred (a case page on a shared computer must not come back from the
+/// browser's cache), and pages load nothing from elsewhere.
+async fn guard_headers(mut response: Response) -> impl IntoResponse {
+    let h = response.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::CACHE_CONTROL, "no-store");
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    );
+    response
 }

@@ -1,11 +1,11 @@
 //! A case's lifecycle (its stages are `domain::Stage`): staff of the case's
-//! own centre move it forward, each move on the case's timeline, and its
-//! deadlines move with it; a case is read back whole, with its timeline and
+//! own centre move it forward (or reopen it), each move on the case's
+//! timeline, and its deadlines move with it; a case is read back whole, with its timeline and
 //! deadlines.
 
 use super::{deadlines::stage_changed, timers::DEADLINES, CaseWork};
 use crate::{
-    domain::{from_ms, CaseRef, Phone, Stage, StageChange},
+    domain::{from_ms, Actor, CaseRef, Phone, Role, Scope, Stage, StageChange, CLOSE_REASONS},
     store::{
         CaseEvent, CaseRow, CaseSummary, NewEvent, StaffMember, Store, StoreError, TimerState,
     },
@@ -13,18 +13,25 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
+    /// No such case, or none the actor may see: the two are one answer.
     #[error("no case {0}")]
     NoCase(CaseRef),
     #[error("{0} is not a registered staff phone")]
     NotStaff(String),
     #[error("case {reference} belongs to another centre than {centre}")]
     OtherCentre { reference: CaseRef, centre: String },
+    /// The actor's role may not do this.
+    #[error("a {0} may not do this")]
+    Forbidden(Role),
     #[error("case {reference} is {from}: it cannot be {change}")]
     NotAllowed {
         reference: CaseRef,
         from: String,
         change: &'static str,
     },
+    /// The request names something that is not one of the choices.
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -33,37 +40,57 @@ pub enum CaseError {
 #[derive(Clone, Debug)]
 pub struct Changed {
     pub case: CaseRow,
-    pub staff: StaffMember,
+    pub actor: Actor,
     pub from: Stage,
     pub change: StageChange,
 }
 
-/// The stage change itself (see [`CaseWork::record_stage`]): the staff
-/// member, the case, the centre and the move checked; the stage moved by
-/// compare-and-set; the event recorded.
+/// The actor a staff member is.
+pub fn staff_actor(staff: &StaffMember) -> Actor {
+    Actor {
+        label: staff.phone.as_str().to_string(),
+        role: staff.role,
+        scope: staff.centre_id.map_or(Scope::National, Scope::Centre),
+        staff_id: Some(staff.id),
+    }
+}
+
+/// The stage change itself (see [`CaseWork::record_stage_as`]): the role
+/// and the move checked, the case found within the actor's scope, the stage
+/// moved by compare-and-set, the event recorded. A close or a reopen
+/// carries its reason (the event's outcome).
+#[allow(clippy::too_many_arguments)]
 async fn change_stage(
     store: &Store,
+    actor: &Actor,
     reference: &CaseRef,
     change: StageChange,
-    by: &Phone,
+    reason: Option<String>,
     note: Option<String>,
     channel: &str,
     source_key: String,
 ) -> Result<Changed, CaseError> {
-    let staff = store
-        .staff_by_phone(by)
-        .await?
-        .ok_or_else(|| CaseError::NotStaff(by.redacted()))?;
-    let case = store
-        .case_row(reference)
-        .await?
-        .ok_or_else(|| CaseError::NoCase(reference.clone()))?;
-    if case.centre_id != staff.centre_id {
-        return Err(CaseError::OtherCentre {
-            reference: reference.clone(),
-            centre: staff.centre_code.clone(),
-        });
+    if !actor.role.works_cases() {
+        return Err(CaseError::Forbidden(actor.role));
     }
+    match (change, &reason) {
+        (StageChange::Close, Some(r)) if !CLOSE_REASONS.contains(&r.as_str()) => {
+            return Err(CaseError::Invalid(format!(
+                "closing reason `{r}`: use {}",
+                CLOSE_REASONS.join(", ")
+            )))
+        }
+        (StageChange::Reopen, None) => {
+            return Err(CaseError::Invalid("a reopened case needs its reason".into()))
+        }
+        _ => {}
+    }
+    let no_case = || CaseError::NoCase(reference.clone());
+    let (id, _) = store
+        .owned_case(actor.scope, reference)
+        .await?
+        .ok_or_else(no_case)?;
+    let case = store.case_row_by_id(id).await?.ok_or_else(no_case)?;
     let from = Stage::parse(&case.stage).unwrap_or(Stage::New);
     let refused = || CaseError::NotAllowed {
         reference: reference.clone(),
@@ -82,20 +109,24 @@ async fn change_stage(
         // Someone moved it meanwhile: judge again from where it is now.
         return Err(refused());
     }
+    let outcome = match change {
+        StageChange::Close | StageChange::Reopen => reason.or(Some(to.as_str().to_string())),
+        _ => Some(to.as_str().to_string()),
+    };
     store
         .record_event(&NewEvent {
             case_id: case.id,
             kind: change.event(),
-            actor: Some(format!("staff:{}", staff.id)),
+            actor: Some(actor.timeline_name()),
             channel: Some(channel.to_string()),
-            outcome: Some(to.as_str().to_string()),
+            outcome,
             note,
             source_key,
         })
         .await?;
     Ok(Changed {
         case,
-        staff,
+        actor: actor.clone(),
         from,
         change,
     })
@@ -165,11 +196,50 @@ impl CaseWork {
         channel: &str,
         source_key: String,
     ) -> Result<Changed, CaseError> {
+        let staff = self
+            .store
+            .staff_by_phone(by)
+            .await?
+            .ok_or_else(|| CaseError::NotStaff(by.redacted()))?;
+        let actor = staff_actor(&staff);
+        match self
+            .record_stage_as(&actor, reference, change, None, note, channel, source_key)
+            .await
+        {
+            // Staff by phone are told it is another centre's case.
+            Err(CaseError::NoCase(r)) if self.store.case_exists(&r).await? => {
+                Err(CaseError::OtherCentre {
+                    reference: r,
+                    centre: staff.centre_code.unwrap_or_default(),
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Records `change` on a case by `actor` (a staff member signed in, or
+    /// an API token): only within the actor's scope (otherwise the case is
+    /// not found), only by a role that works cases, only forward (or a
+    /// reopen of a closed case). A close names one of [`CLOSE_REASONS`]; a
+    /// reopen its reason. Idempotent by `source_key`. The case's deadlines
+    /// move with it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_stage_as(
+        &self,
+        actor: &Actor,
+        reference: &CaseRef,
+        change: StageChange,
+        reason: Option<String>,
+        note: Option<String>,
+        channel: &str,
+        source_key: String,
+    ) -> Result<Changed, CaseError> {
         let changed = change_stage(
             &self.store,
+            actor,
             reference,
             change,
-            by,
+            reason,
             note,
             channel,
             source_key.clone(),

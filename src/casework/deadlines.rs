@@ -167,6 +167,16 @@ pub(super) async fn stage_changed(
             let due = at + ms(d.closure_check);
             schedule(work, Some(id), CLOSURE_CHECK, None, due, key, false).await?;
         }
+        StageChange::Reopen => {
+            // Reopened: the check after closure is moot, and the case
+            // needs a new assessment in the usual time.
+            work.store
+                .settle_timers(id, &[CLOSURE_CHECK], Settlement::Cancelled)
+                .await?;
+            let key = format!("assessment:{id}:{event_key}");
+            let due = at + ms(d.assessment);
+            schedule(work, Some(id), ASSESSMENT, None, due, key, false).await?;
+        }
     }
     Ok(())
 }

@@ -7,7 +7,9 @@
 //! are reminded of follow-up visits. Every outgoing SMS goes through the
 //! durable outbox, which refuses any the public did not ask for.
 //!
-//! - `cases.rs`: stage changes and a case read back whole;
+//! - `cases.rs`: stage changes and a case read back whole; `staff_work.rs`:
+//!   the rest of staff's case work (assign, notes, transfers, referrals,
+//!   follow-up); `access.rs`: sign-in, sessions, API tokens, the audit log;
 //! - `alerts.rs`, `deadlines.rs`, `digest.rs`, `sweep.rs`: what each timer
 //!   does, and what schedules it (`timers.rs` names them, `handler.rs`
 //!   dispatches, `notify.rs` writes the SMS);
@@ -19,6 +21,7 @@
 //! Imports `store`, `text` and `domain`; never the engine, a channel or a
 //! gateway.
 
+pub mod access;
 mod alerts;
 pub mod backoff;
 mod cases;
@@ -30,16 +33,18 @@ pub mod outbox;
 mod quiet;
 pub mod rota;
 pub mod scheduler;
+mod staff_work;
 mod sweep;
 pub mod timers;
 
 use std::{collections::BTreeMap, ops::Deref, sync::Arc};
 
 pub use alerts::short_duration;
-pub use cases::{CaseError, CaseView, Changed, Deadline};
+pub use cases::{staff_actor, CaseError, CaseView, Changed, Deadline};
 pub use deadlines::Deadlines;
 pub use handler::CaseTimers;
 pub use quiet::QuietHours;
+pub use staff_work::{CaseFile, Work, MAX_TEXT};
 
 use crate::{
     domain::{CaseRef, Locale, NewCase, NewSms, NewVisit},
@@ -70,6 +75,8 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// Local hours when reminders and digests wait; `None`: never.
     pub quiet_hours: Option<QuietHours>,
+    /// A web session ends after this long without a request (`KANDA_WEB_SESSION_TTL`).
+    pub session_ttl: std::time::Duration,
 }
 
 /// The words alerts and reminders are written in.
@@ -79,9 +86,18 @@ pub struct Words {
     /// Each concern's value (`neglect`) and the message id of its label,
     /// as the flows show it (`concern-neglect`).
     pub concern_labels: BTreeMap<String, String>,
+    /// The message ids of other answers' labels (sex, care, disability,
+    /// a visit's outcome), by variable and value, as the flows show them.
+    pub option_labels: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Words {
+    /// An answer (`care` = `relatives`) as the flows label it, in `locale`.
+    pub fn option(&self, locale: &Locale, var: &str, value: &str) -> Option<String> {
+        let id = self.option_labels.get(var)?.get(value)?;
+        Some(self.texts.plain(locale, id))
+    }
+
     /// A concern as an alert names it, in `locale` (its stored value when
     /// the flows have no label for it).
     pub fn concern(&self, locale: &Locale, value: &str) -> String {

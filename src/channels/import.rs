@@ -6,7 +6,7 @@ use std::{collections::HashMap, fmt, io::Read};
 use crate::{
     domain::{
         rota::{Days, Hours, Level},
-        Country, Locale, Phone, LEVELS, MAX_PLACE_NAME, ROLES,
+        Country, Locale, Phone, Role, LEVELS, MAX_PLACE_NAME,
     },
     store::{CentreRow, ChainRow, LocationRow, RotaRow, StaffRow, Store, VolunteerRow},
     text::Texts,
@@ -308,32 +308,43 @@ impl Importer<'_> {
                 let centres = self.store.centre_codes().await?;
                 let mut out = Vec::new();
                 for (line, r) in &rows {
-                    let role = r["role"].to_ascii_lowercase();
-                    if !ROLES.contains(&role.as_str()) {
-                        err(
+                    let role = match Role::parse(&r["role"]) {
+                        Ok(role) => Some(role),
+                        Err(e) => {
+                            err(&mut errors, *line, e.to_string());
+                            None
+                        }
+                    };
+                    let code = r["centre_code"].trim();
+                    match role {
+                        // National staff belong to no centre.
+                        Some(role) if role.is_national() && !code.is_empty() => err(
                             &mut errors,
                             *line,
-                            format!("role `{}`: use {}", r["role"], ROLES.join(", ")),
-                        );
-                    }
-                    if !centres.contains(&r["centre_code"]) {
-                        err(
+                            format!("a {role} is national: leave centre_code empty"),
+                        ),
+                        Some(role) if !role.is_national() && code.is_empty() => err(
                             &mut errors,
                             *line,
-                            format!(
-                                "centre `{}` is unknown: import centres first",
-                                r["centre_code"]
-                            ),
-                        );
+                            format!("a {role} works for a centre: give its centre_code"),
+                        ),
+                        _ if !code.is_empty() && !centres.iter().any(|c| c == code) => err(
+                            &mut errors,
+                            *line,
+                            format!("centre `{code}` is unknown: import centres first"),
+                        ),
+                        _ => {}
                     }
                     if let Some((phone, locale)) = self.phone_and_locale(r, *line, &mut errors) {
-                        out.push(StaffRow {
-                            phone,
-                            name: r["name"].clone(),
-                            role,
-                            centre_code: r["centre_code"].clone(),
-                            locale,
-                        });
+                        if let Some(role) = role {
+                            out.push(StaffRow {
+                                phone,
+                                name: r["name"].clone(),
+                                role,
+                                centre_code: (!code.is_empty()).then(|| code.to_string()),
+                                locale,
+                            });
+                        }
                     }
                 }
                 refuse_if_any(file, std::mem::take(&mut errors))?;
@@ -359,7 +370,7 @@ impl Importer<'_> {
         &self,
         r: &Record,
         centres: &[String],
-        staff: &HashMap<Phone, String>,
+        staff: &HashMap<Phone, Option<String>>,
     ) -> Result<(String, Phone), Vec<String>> {
         let code = r["centre_code"].clone();
         let mut why = Vec::new();
@@ -372,14 +383,15 @@ impl Importer<'_> {
         match Phone::parse(&r["phone"], self.country) {
             Err(e) => why.push(format!("phone: {e}")),
             Ok(p) => match staff.get(&p) {
-                Some(c) if *c == code => {
+                Some(Some(c)) if *c == code => {
                     if why.is_empty() {
                         return Ok((code, p));
                     }
                 }
-                Some(other) if known => why.push(format!(
-                    "phone {p} is a staff member of {other}, not of {code}"
-                )),
+                Some(other) if known => why.push(match other {
+                    Some(other) => format!("phone {p} is a staff member of {other}, not of {code}"),
+                    None => format!("phone {p} is national staff, not of {code}"),
+                }),
                 Some(_) => {}
                 None => why.push(format!(
                     "phone {p} is not a staff member: import staff first (committee contacts too, with role committee)"

@@ -73,6 +73,9 @@ pub struct Common {
     /// `kanda check` warns about any SMS text that could take more.
     #[arg(long, env = "KANDA_SMS_SEGMENTS", default_value_t = 2, global = true)]
     pub sms_segments: usize,
+    /// A staff web session ends after this long without a request.
+    #[arg(long, env = "KANDA_WEB_SESSION_TTL", default_value = "8h", value_parser = parse_duration, global = true)]
+    pub web_session_ttl: std::time::Duration,
     /// Public base URL the SMS gateways call back (e.g. `https://kanda.example.org`).
     #[arg(long, env = "KANDA_PUBLIC_URL", value_parser = parse_public_url, global = true)]
     pub public_url: Option<String>,
@@ -217,6 +220,7 @@ impl Common {
                 visit: self.visit_interval,
                 digest_minute: self.digest_at,
             },
+            web_session_ttl: self.web_session_ttl,
         })
     }
 

@@ -1,7 +1,9 @@
-//! The command line: `kanda serve | check | import | cases | outbox`. It
+//! The command line: `kanda serve | check | import | cases | outbox |
+//! staff | token | audit`. It
 //! sits above the app: every command builds the app's state from its flags
 //! and runs there.
 
+mod access;
 mod commands;
 mod flags;
 
@@ -59,6 +61,58 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// API bearer tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit log (append-only).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Set a staff member's web password, read from standard input (never
+    /// from the command line).
+    Password { phone: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Issue an API token; it is printed once and stored hashed.
+    Issue {
+        #[arg(long)]
+        name: String,
+        /// caseworker, manager, committee, admin or auditor.
+        #[arg(long)]
+        role: String,
+        /// The centre's code, for a centre's role.
+        #[arg(long)]
+        centre: Option<String>,
+    },
+    /// Revoke a token by name.
+    Revoke { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Every row, oldest first.
+    List {
+        /// Only rows about this case.
+        #[arg(long)]
+        case: Option<String>,
+        /// One JSON object per line: at, actor, action, case, address.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -69,7 +123,7 @@ pub enum ImportKind {
     Centres,
     /// phone,name,language,village_code
     Volunteers,
-    /// phone,name,role,centre_code,language (role: caseworker, manager, committee)
+    /// phone,name,role,centre_code,language (role: caseworker, manager, committee; admin and auditor with no centre_code)
     Staff,
     /// centre_code,phone,days,hours,fallback (e.g. CAPE-S,0788100001,mon-fri,08:00-17:00,yes); replaces each centre's rota
     Rota,
@@ -177,6 +231,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Outbox { command } => commands::outbox(config, command).await,
         Command::Cases { command } => commands::cases(config, command).await,
+        Command::Staff { command } => access::staff(config, command).await,
+        Command::Token { command } => access::token(config, command).await,
+        Command::Audit { command } => access::audit(config, command).await,
     }
 }
 

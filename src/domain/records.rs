@@ -34,9 +34,6 @@ pub const LEVELS: [&str; 4] = ["province", "district", "sector", "village"];
 /// Longest place name: names appear on USSD screens.
 pub const MAX_PLACE_NAME: usize = 30;
 
-/// The roles of a centre's staff.
-pub const ROLES: [&str; 3] = ["caseworker", "manager", "committee"];
-
 /// A report a session confirmed: once per `source_key`.
 #[derive(Clone, Debug)]
 pub struct NewCase {

@@ -56,7 +56,35 @@ pub enum StageChange {
     /// The plan was reviewed (the case stays planned).
     Review,
     Close,
+    /// A closed case opened again (with a reason): it needs a new assessment.
+    Reopen,
 }
+
+/// Why a case is closed: one of these, as case-management practice lists
+/// them.
+pub const CLOSE_REASONS: [&str; 8] = [
+    "plan_completed",
+    "no_protection_concern",
+    "reached_majority",
+    "moved_away",
+    "family_declined",
+    "death",
+    "duplicate",
+    "other",
+];
+
+/// The services a case may be referred to.
+pub const REFERRAL_SERVICES: [&str; 6] = [
+    "health",
+    "education",
+    "legal_aid",
+    "social_protection",
+    "psychosocial",
+    "other",
+];
+
+/// What came of a referral.
+pub const REFERRAL_OUTCOMES: [&str; 4] = ["accepted", "declined", "completed", "no_response"];
 
 impl StageChange {
     /// Reads the stage words of `kanda cases stage`.
@@ -81,6 +109,7 @@ impl StageChange {
             StageChange::Assess => Stage::Assessed,
             StageChange::Plan | StageChange::Review => Stage::Planned,
             StageChange::Close => Stage::Closed,
+            StageChange::Reopen => Stage::Acknowledged,
         }
     }
 
@@ -91,6 +120,7 @@ impl StageChange {
             StageChange::Plan => "planned",
             StageChange::Review => "reviewed",
             StageChange::Close => "closed",
+            StageChange::Reopen => "reopened",
         }
     }
 
@@ -100,6 +130,7 @@ impl StageChange {
     pub fn allowed_from(self, from: Stage) -> bool {
         match self {
             StageChange::Review => from == Stage::Planned,
+            StageChange::Reopen => from == Stage::Closed,
             _ => from < self.target() && from != Stage::Closed,
         }
     }
@@ -122,6 +153,7 @@ mod tests {
         assert!(Close.allowed_from(Assessed));
         assert!(!Close.allowed_from(Closed));
         assert!(!Plan.allowed_from(Closed));
+        assert!(Reopen.allowed_from(Closed) && !Reopen.allowed_from(Planned));
         for s in ["new", "acknowledged", "assessed", "planned", "closed"] {
             assert_eq!(Stage::parse(s).unwrap().as_str(), s);
         }

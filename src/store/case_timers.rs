@@ -18,7 +18,7 @@ pub const UNDONE_KINDS: [&str; 5] = ["response", "assessment", "plan", "review",
 /// stages the case work's stage changes set (`domain::Stage`); written here
 /// as one predicate so the digest finds a centre's overdue cases in one
 /// statement instead of a read per timer.
-const STEP_UNDONE: &str = "(
+pub(super) const STEP_UNDONE: &str = "(
        (t.kind = 'response' AND c.stage = 'new')
     OR (t.kind = 'assessment' AND c.stage IN ('new', 'acknowledged'))
     OR (t.kind = 'plan' AND c.stage IN ('new', 'acknowledged', 'assessed'))

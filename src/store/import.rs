@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sqlx::Row as _;
 
 use super::{Result, Store, StoreError};
-use crate::domain::{Locale, Phone};
+use crate::domain::{Locale, Phone, Role};
 
 /// Reference data rows, already validated by the importer.
 #[derive(Clone, Debug)]
@@ -38,8 +38,9 @@ pub struct VolunteerRow {
 pub struct StaffRow {
     pub phone: Phone,
     pub name: String,
-    pub role: String,
-    pub centre_code: String,
+    pub role: Role,
+    /// `None` for national staff (admin, auditor).
+    pub centre_code: Option<String>,
     pub locale: Locale,
 }
 
@@ -161,25 +162,29 @@ impl Store {
     pub async fn import_staff(&self, rows: &[StaffRow]) -> Result<usize> {
         let mut tx = self.begin_import().await?;
         for r in rows {
-            let done = sqlx::query(
-                "INSERT INTO staff (phone, name, role, centre_id, locale)
-                 SELECT $1, $2, $3, id, $4 FROM centres WHERE code = $5
+            let centre_id: Option<i64> = match &r.centre_code {
+                None => None,
+                Some(code) => Some(
+                    sqlx::query("SELECT id FROM centres WHERE code = $1")
+                        .bind(code)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or_else(|| StoreError::Invalid(format!("centre `{code}` is unknown")))?
+                        .try_get("id")?,
+                ),
+            };
+            sqlx::query(
+                "INSERT INTO staff (phone, name, role, centre_id, locale) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (phone) DO UPDATE SET name = excluded.name, role = excluded.role,
-                     centre_id = excluded.centre_id, locale = excluded.locale",
+                     centre_id = excluded.centre_id, locale = excluded.locale, active = 1",
             )
             .bind(r.phone.as_str())
             .bind(&r.name)
-            .bind(&r.role)
+            .bind(r.role.as_str())
+            .bind(centre_id)
             .bind(r.locale.as_str())
-            .bind(&r.centre_code)
             .execute(&mut *tx)
             .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Invalid(format!(
-                    "centre `{}` is unknown",
-                    r.centre_code
-                )));
-            }
         }
         tx.commit().await?;
         Ok(rows.len())

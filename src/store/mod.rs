@@ -17,8 +17,13 @@ use std::sync::Arc;
 
 use sqlx::AnyPool;
 
+mod access;
+mod audit;
 mod case_timers;
+mod case_views;
+mod case_work;
 mod cases;
+mod conditions;
 mod dialect;
 mod group_commit;
 mod import;
@@ -32,7 +37,11 @@ mod timeline;
 mod timers;
 mod write;
 
+pub use access::{Account, SessionOf, TokenRow};
+pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use case_timers::UNDONE_KINDS;
+pub use case_views::{CaseDetail, CaseFilter, CaseItem, CasePage, ReporterKind};
+pub use case_work::{Referral, Transfer};
 pub use cases::{CaseRow, CaseSummary, Follower};
 pub use dialect::Dialect;
 pub use group_commit::Durability;

@@ -368,6 +368,8 @@ impl<'a> Conversation<'a> {
             }
             Err(CaseError::NotAllowed { .. }) => with_ref("sms-ack-already", reference.as_str()),
             Err(CaseError::NotStaff(_)) => self.text(locale, "sms-staff-only"),
+            Err(CaseError::Forbidden(_)) => self.text(locale, "sms-ack-not-your-role"),
+            Err(CaseError::Invalid(e)) => return Err(anyhow::anyhow!(e)),
             Err(CaseError::Store(e)) => return Err(e.into()),
         })
     }
