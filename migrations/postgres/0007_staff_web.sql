@@ -59,8 +59,11 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 ALTER TABLE cases ADD COLUMN assigned_to BIGINT REFERENCES staff(id);
 ALTER TABLE cases ADD COLUMN follow_volunteer_id BIGINT REFERENCES volunteers(id);
 ALTER TABLE cases ADD COLUMN visit_interval_days BIGINT;
-CREATE INDEX cases_centre_order ON cases (centre_id, urgent, created_at);
-CREATE INDEX cases_order ON cases (urgent, created_at);
+-- 1 while a deadline the case missed is still undone (kept by the case work after each
+-- stage change, visit and missed deadline), so lists sort overdue cases first by index.
+ALTER TABLE cases ADD COLUMN overdue BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX cases_centre_order ON cases (centre_id, urgent, overdue, created_at);
+CREATE INDEX cases_order ON cases (urgent, overdue, created_at);
 
 CREATE TABLE case_transfers (
     id            BIGSERIAL PRIMARY KEY,

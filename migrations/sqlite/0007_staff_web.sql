@@ -75,8 +75,11 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 ALTER TABLE cases ADD COLUMN assigned_to INTEGER REFERENCES staff(id);
 ALTER TABLE cases ADD COLUMN follow_volunteer_id INTEGER REFERENCES volunteers(id);
 ALTER TABLE cases ADD COLUMN visit_interval_days INTEGER;
-CREATE INDEX cases_centre_order ON cases (centre_id, urgent, created_at);
-CREATE INDEX cases_order ON cases (urgent, created_at);
+-- 1 while a deadline the case missed is still undone (kept by the case work after each
+-- stage change, visit and missed deadline), so lists sort overdue cases first by index.
+ALTER TABLE cases ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cases_centre_order ON cases (centre_id, urgent, overdue, created_at);
+CREATE INDEX cases_order ON cases (urgent, overdue, created_at);
 
 -- A transfer to another centre: the receiving centre's manager accepts or
 -- rejects it; until accepted the case stays with the sending centre.

@@ -250,6 +250,7 @@ impl CaseWork {
             // before it sends, so a timer left pending sends nothing wrong.
             tracing::error!(reference = %reference, error = %format!("{e:#}"), "timers not moved with the stage");
         }
+        self.store.refresh_overdue(changed.case.id).await?;
         Ok(changed)
     }
 

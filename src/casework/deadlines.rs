@@ -196,6 +196,7 @@ pub(super) async fn missed(
         None,
     )
     .await?;
+    work.store.refresh_overdue(case.id).await?;
     let key = format!("reminder:{}", timer.id);
     let at = now(work);
     work.store

@@ -145,6 +145,9 @@ impl CaseWork {
         {
             tracing::error!(error = %format!("{e:#}"), "visit's timers not moved");
         }
+        if let Some(id) = self.store.case_id(&visit.reference).await? {
+            self.store.refresh_overdue(id).await?;
+        }
         Ok(())
     }
 

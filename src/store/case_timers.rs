@@ -27,7 +27,34 @@ pub(super) const STEP_UNDONE: &str = "(
     OR (t.kind = 'closure_check' AND c.stage = 'closed' AND NOT EXISTS (
            SELECT 1 FROM case_events v WHERE v.case_id = c.id AND v.kind = 'visit' AND v.at > t.created_at)))";
 
+/// Sets a case's `overdue` flag from its timers: 1 while a deadline it
+/// missed (fired, or past due and being handled) is still undone (the
+/// digest's predicate).
+static REFRESH_OVERDUE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE cases AS c SET overdue = CASE WHEN EXISTS (
+           SELECT 1 FROM timers t WHERE t.case_id = c.id
+           AND (t.state = 'fired' OR (t.state = 'pending' AND t.due_at <= $2)) AND {STEP_UNDONE})
+         THEN 1 ELSE 0 END
+         WHERE c.id = $1"
+    )
+});
+
 impl Store {
+    /// Brings the case's `overdue` flag (what lists sort and filter by) in
+    /// line with its deadlines; whether it is overdue now.
+    pub async fn refresh_overdue(&self, case_id: i64) -> Result<()> {
+        self.write(
+            Durability::Disk,
+            Write {
+                sql: Some(REFRESH_OVERDUE.as_str()),
+                args: vec![case_id.into(), self.clock.now_ms().into()],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await
+    }
+
     /// Schedules a timer of `kind` for the case `reference`, due at
     /// `now_ms`, keyed `key_prefix` and the case's row id (so the sweep,
     /// keying the same way, makes the same timer: one per case); wakes a

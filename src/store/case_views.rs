@@ -5,9 +5,7 @@
 
 use sqlx::{any::AnyRow, Row as _};
 
-use super::{
-    case_timers::STEP_UNDONE, conditions::Conditions, Result, Store, StoreError,
-};
+use super::{conditions::Conditions, Result, Store, StoreError};
 use crate::domain::{from_ms, CaseRef, Phone, Scope};
 
 /// Who reported a case, as the list filters it.
@@ -103,13 +101,6 @@ pub struct CaseDetail {
     pub visit_interval_days: Option<i64>,
 }
 
-/// A case is overdue while a deadline it missed is still undone.
-fn overdue_expr() -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM timers t WHERE t.case_id = c.id AND t.state = 'fired' AND {STEP_UNDONE})"
-    )
-}
-
 /// The cases a scope owns (lists; changes).
 fn owned(c: &mut Conditions, scope: Scope) {
     if let Scope::Centre(id) = scope {
@@ -145,7 +136,6 @@ impl Store {
         page: u32,
         per_page: u32,
     ) -> Result<CasePage> {
-        let overdue = overdue_expr();
         let mut c = Conditions::default();
         owned(&mut c, scope);
         if let Some(stage) = &f.stage {
@@ -154,10 +144,8 @@ impl Store {
         if let Some(urgent) = f.urgent {
             c.with(urgent as i64, |p| format!("c.urgent = {p}"));
         }
-        match f.overdue {
-            Some(true) => c.plain(overdue.clone()),
-            Some(false) => c.plain(format!("NOT {overdue}")),
-            None => {}
+        if let Some(overdue) = f.overdue {
+            c.with(overdue as i64, |p| format!("c.overdue = {p}"));
         }
         if let Some(centre) = &f.centre {
             c.with(centre.as_str(), |p| format!("ce.code = {p}"));
@@ -177,12 +165,12 @@ impl Store {
         let limit = c.arg(per_page as i64 + 1);
         let offset = c.arg(page as i64 * per_page as i64);
         let sql = format!(
-            "SELECT c.reference, c.stage, ce.code AS centre, c.urgent, {overdue} AS overdue, c.concern,
+            "SELECT c.reference, c.stage, ce.code AS centre, c.urgent, c.overdue, c.concern,
                     c.channel, d.name AS district, c.created_at
              FROM cases c JOIN centres ce ON ce.id = c.centre_id
              JOIN locations l ON l.id = c.location_id
              LEFT JOIN locations d ON d.id = l.district_id{}
-             ORDER BY c.urgent DESC, overdue DESC, c.created_at DESC, c.id DESC
+             ORDER BY c.urgent DESC, c.overdue DESC, c.created_at DESC, c.id DESC
              LIMIT {limit} OFFSET {offset}",
             c.clause()
         );
@@ -210,12 +198,11 @@ impl Store {
 
     /// One case in full, when the scope may read it.
     pub async fn case_detail(&self, scope: Scope, reference: &CaseRef) -> Result<Option<CaseDetail>> {
-        let overdue = overdue_expr();
         let mut c = Conditions::default();
         c.with(reference.as_str(), |p| format!("c.reference = {p}"));
         readable(&mut c, scope);
         let sql = format!(
-            "SELECT c.id, c.reference, c.stage, ce.code AS centre, c.centre_id, c.urgent, {overdue} AS overdue,
+            "SELECT c.id, c.reference, c.stage, ce.code AS centre, c.centre_id, c.urgent, c.overdue,
                     c.concern, c.care, c.channel, c.created_at, c.child_name, c.child_age, c.child_sex,
                     c.disability, pr.name AS province, d.name AS district, se.name AS sector,
                     l.name AS village, c.self_report, c.anonymous, c.reporter_phone,
