@@ -7,10 +7,12 @@
 mod app;
 mod db;
 mod fixtures;
+mod web;
 
 pub use app::*;
 pub use db::*;
 pub use fixtures::*;
+pub use web::*;
 
 /// Runs an async test body against SQLite and against PostgreSQL.
 #[macro_export]
