@@ -1,6 +1,7 @@
 //! The command line against real databases: imports with row-numbered
-//! errors (all or nothing per file; rotas and chains too), `kanda cases list --json`, and
-//! `kanda outbox list|retry`.
+//! errors (all or nothing per file; rotas and chains too), `kanda cases list --json`,
+//! `kanda outbox list|retry`, and the staff side's `kanda staff password`, `kanda token
+//! issue|revoke` and `kanda audit list --json`.
 
 mod common;
 
@@ -56,8 +57,102 @@ both!(
     rota_and_chain_import_from_the_command_line,
     cases_list_json_has_the_contract_fields,
     cases_show_and_stage_from_the_command_line,
-    outbox_list_and_retry
+    outbox_list_and_retry,
+    accounts_tokens_and_the_audit_from_the_command_line,
 );
+
+/// `kanda ARGS` with `input` on standard input.
+fn kanda_with_input(db: &TestDb, args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kanda"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+async fn accounts_tokens_and_the_audit_from_the_command_line(db: Db) {
+    use kanda::domain::Phone;
+    let db = TestDb::new(db).await;
+    let app = spawn_app(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    // National staff: no centre code; a centre's role needs one.
+    let bad = write(
+        &dir,
+        "staff.csv",
+        "phone,name,role,centre_code,language\n+250788900009,Ana,admin,CAPE-S,en\n+250788900010,Bo,caseworker,,en\n+250788900011,Cy,boss,,en\n",
+    );
+    refused(&db, "staff", &bad, &["2: admin is a national role", "3: caseworker is a centre's role", "4: role `boss`"]);
+    let good = write(
+        &dir,
+        "national.csv",
+        "phone,name,role,centre_code,language\n0788900009,Ana Admin,admin,,en\n0788900010,Bo Auditor,auditor,,fr\n",
+    );
+    imported(&db, "staff", &good);
+    let ana = app.state.store.staff_by_phone(&Phone::from_trusted("+250788900009".into())).await.unwrap().unwrap();
+    assert_eq!((ana.role.as_str(), ana.centre_id), ("admin", None));
+
+    // A password from standard input, never from the command line.
+    let (code, out, err) = kanda_with_input(&db, &["staff", "password", "0788 900 009"], "short\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("at least 8"), "{err}");
+    let (code, out, err) = kanda_with_input(&db, &["staff", "password", "0788900009"], "a long secret\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("+250788900009"), "{out}");
+    let (code, _, err) = kanda_with_input(&db, &["staff", "password", "0788123123"], "a long secret\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("no staff member"), "{err}");
+    let signed = app
+        .state
+        .work
+        .sign_in(Some(&Phone::from_trusted("+250788900009".into())), "a long secret", None)
+        .await
+        .unwrap();
+    assert!(common::opened(&signed));
+
+    // A token is printed once, on stdout alone; revoked by name.
+    let (code, token, err) = kanda(&db, &["token", "issue", "--name", "dhis2", "--role", "manager", "--centre", "CAPE-S"]);
+    assert_eq!(code, 0, "{err}");
+    let token = token.trim();
+    assert!(token.starts_with("kanda_"), "{token}");
+    let actor = app.state.work.token_actor(token).await.unwrap().expect("live");
+    assert_eq!(actor.label, "token:dhis2");
+    let (code, _, err) = kanda(&db, &["token", "issue", "--name", "x", "--role", "manager"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--centre"), "{err}");
+    let (code, _, _) = kanda(&db, &["token", "revoke", "dhis2"]);
+    assert_eq!(code, 0);
+    assert!(app.state.work.token_actor(token).await.unwrap().is_none());
+    assert_eq!(kanda(&db, &["token", "revoke", "dhis2"]).0, 1);
+
+    // The audit log, one JSON object per line with the contract's fields.
+    let (code, out, err) = kanda(&db, &["audit", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let actions: Vec<_> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["password_set", "sign_in", "token_issued", "token_revoked"]);
+    for r in &rows {
+        for key in ["at", "actor", "action", "case", "address"] {
+            assert!(r.get(key).is_some(), "{key} in {r}");
+        }
+    }
+    assert_eq!(rows[0]["actor"], "+250788900009");
+    assert_eq!(rows[2]["actor"], "token:dhis2");
+    assert!(!out.contains("a long secret"));
+    app.stop().await;
+}
 
 async fn imports_are_row_numbered_and_all_or_nothing(db: Db) {
     let db = TestDb::new(db).await;

@@ -155,7 +155,24 @@ fn valid_code(code: &str) -> bool {
 impl Importer<'_> {
     /// Imports one file; returns how many rows were stored.
     pub async fn import(&self, kind: Kind, file: &str, input: impl Read) -> anyhow::Result<usize> {
+        self.import_for(kind, file, input, None).await
+    }
+
+    /// Imports one file as [`Importer::import`] does. With `only_centre`
+    /// (a manager's import from the staff pages) every row must be that
+    /// centre's, and a phone that is already another centre's is refused:
+    /// each such row is named on its line and nothing is imported.
+    pub async fn import_for(
+        &self,
+        kind: Kind,
+        file: &str,
+        input: impl Read,
+        only_centre: Option<&str>,
+    ) -> anyhow::Result<usize> {
         let rows = read(file, input, kind)?;
+        if let Some(centre) = only_centre {
+            refuse_if_any(file, self.outside_centre(kind, &rows, centre).await?)?;
+        }
         let mut errors = Vec::new();
         let err = |errors: &mut Vec<RowError>, line: u64, m: String| {
             errors.push(RowError { line, message: m })
@@ -321,12 +338,12 @@ impl Importer<'_> {
                         Some(role) if role.is_national() && !code.is_empty() => err(
                             &mut errors,
                             *line,
-                            format!("a {role} is national: leave centre_code empty"),
+                            format!("{role} is a national role: leave centre_code empty"),
                         ),
                         Some(role) if !role.is_national() && code.is_empty() => err(
                             &mut errors,
                             *line,
-                            format!("a {role} works for a centre: give its centre_code"),
+                            format!("{role} is a centre's role: give its centre_code"),
                         ),
                         _ if !code.is_empty() && !centres.iter().any(|c| c == code) => err(
                             &mut errors,
@@ -362,6 +379,69 @@ impl Importer<'_> {
             }
         };
         Ok(stored)
+    }
+
+    /// The rows that are not `centre`'s to import, each with why: another
+    /// centre's code, or a phone that is another centre's person (the
+    /// import would move them). A volunteer is their village's centre's.
+    async fn outside_centre(
+        &self,
+        kind: Kind,
+        rows: &[(u64, Record)],
+        centre: &str,
+    ) -> anyhow::Result<Vec<RowError>> {
+        let mut errors = Vec::new();
+        let mut refuse = |line: u64, message: String| errors.push(RowError { line, message });
+        let phone = |r: &Record| Phone::parse(&r["phone"], self.country).ok();
+        match kind {
+            Kind::Locations | Kind::Centres => refuse(
+                1,
+                "places and centres are an administrator's to import".into(),
+            ),
+            Kind::Staff => {
+                let staff = self.store.staff_centres().await?;
+                for (line, r) in rows {
+                    let code = r["centre_code"].trim();
+                    if code.is_empty() {
+                        refuse(*line, format!("centre_code is empty: national staff (admin, auditor) are an administrator's to add; give {centre}"));
+                    } else if code != centre {
+                        refuse(*line, format!("centre_code `{code}`: you may import rows of {centre} only"));
+                    }
+                    match phone(r).and_then(|p| staff.get(&p).map(|c| (p, c))) {
+                        Some((p, Some(other))) if other != centre => refuse(*line, format!("phone {p} is a staff member of {other}: only its manager or an administrator may change them")),
+                        Some((p, None)) => refuse(*line, format!("phone {p} is national staff: only an administrator may change them")),
+                        _ => {}
+                    }
+                }
+            }
+            Kind::Rota | Kind::Chain => {
+                for (line, r) in rows {
+                    let code = r["centre_code"].trim();
+                    if code != centre {
+                        refuse(*line, format!("centre_code `{code}`: you may import rows of {centre} only"));
+                    }
+                }
+            }
+            Kind::Volunteers => {
+                let villages = self.store.village_centres().await?;
+                let volunteers = self.store.volunteer_centres().await?;
+                for (line, r) in rows {
+                    let village = r["village_code"].trim();
+                    match villages.get(village) {
+                        _ if village.is_empty() => refuse(*line, format!("village_code is empty: give a village of {centre}'s province")),
+                        Some(other) if other != centre => refuse(*line, format!("village `{village}` is {other}'s, not {centre}'s")),
+                        // An unknown village is named by the import's own check.
+                        _ => {}
+                    }
+                    match phone(r).and_then(|p| volunteers.get(&p).map(|c| (p, c))) {
+                        Some((p, Some(other))) if other != centre => refuse(*line, format!("phone {p} is a volunteer of {other}: only its manager or an administrator may change them")),
+                        Some((p, None)) => refuse(*line, format!("phone {p} is a volunteer with no village: only an administrator may change them")),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(errors)
     }
 
     /// A row's centre and phone, when the phone is a staff member of that
