@@ -190,7 +190,7 @@ impl AppState {
 }
 
 /// Serves on an already bound listener (tests bind port 0) until the
-/// future `shutdown` completes, with the USSD and SMS purges, the timer
+/// future `shutdown` completes, with the USSD, SMS and staff-session purges, the timer
 /// scheduler (alerts, escalations, deadlines), the sweep and the SMS
 /// outbox worker beside it. On shutdown the worker claims no more and its
 /// sends in flight finish (at most the SMS timeout and 5 s more). If this
@@ -220,6 +220,7 @@ pub async fn launch(
         .spawn(),
     );
     let _sweep = AbortOnDrop(tokio::spawn(state.work.clone().sweep_loop()));
+    let _sessions = AbortOnDrop(tokio::spawn(state.work.clone().purge_sessions_loop()));
     let outbox = state.outbox.spawn(state.store.clone());
     let grace = state.config.sms.timeout + std::time::Duration::from_secs(5);
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -242,6 +242,23 @@ impl CaseWork {
         Ok(Some(session))
     }
 
+    /// Deletes the sessions idle past the TTL, every ten minutes, for as
+    /// long as the server runs (an expired session is refused anyway; this
+    /// keeps the table small).
+    pub async fn purge_sessions_loop(self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let ttl = self.settings.session_ttl.as_millis() as i64;
+            let before = self.store.clock().now_ms() - ttl;
+            match self.store.purge_web_sessions(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired staff sessions purged"),
+                Err(e) => tracing::warn!(error = %e, "staff sessions not purged"),
+            }
+        }
+    }
+
     /// Ends a session (sign-out), in the audit log.
     pub async fn sign_out(&self, session: &SessionOf, address: Option<String>) -> Result<(), StoreError> {
         self.store.end_web_session(session.id).await?;
