@@ -116,15 +116,38 @@ pub(super) async fn visit_logged(
         work.store
             .settle_timers(case.id, &[CLOSURE_CHECK], Settlement::Met)
             .await?;
-    } else if case.volunteer_id.is_some() {
+    } else if let Some(follower) = work.store.case_volunteer(case.id).await? {
         work.store
             .settle_timers(case.id, &[VISIT_REMINDER], Settlement::Met)
             .await?;
-        let due = at + ms(work.settings.deadlines.visit);
+        let due = at + ms(visit_interval(work, &follower));
         let key = format!("visit_reminder:{}:{source_key}", case.id);
         schedule(work, Some(case.id), VISIT_REMINDER, None, due, key, true).await?;
     }
     Ok(())
+}
+
+/// How often the case's follower visits: the interval staff set, else
+/// `KANDA_VISIT_INTERVAL`.
+fn visit_interval(work: &CaseWork, follower: &crate::store::Follower) -> Duration {
+    match follower.interval_days {
+        Some(days) if days > 0 => Duration::from_secs(days as u64 * 86_400),
+        _ => work.settings.deadlines.visit,
+    }
+}
+
+/// Staff set who follows the case and how often: the next reminder moves
+/// to one interval from now (`key`: the change's own key).
+pub(super) async fn follow_up_set(work: &CaseWork, case_id: i64, key: &str) -> anyhow::Result<()> {
+    let Some(follower) = work.store.case_volunteer(case_id).await? else {
+        return Ok(());
+    };
+    work.store
+        .settle_timers(case_id, &[VISIT_REMINDER], Settlement::Cancelled)
+        .await?;
+    let due = now(work) + ms(visit_interval(work, &follower));
+    let key = format!("visit_reminder:{case_id}:{key}");
+    schedule(work, Some(case_id), VISIT_REMINDER, None, due, key, true).await
 }
 
 /// A stage change stops the timers it satisfies and starts the next ones.
@@ -258,7 +281,7 @@ pub(super) async fn visit_reminder(
     };
     work.outbox.enqueue(&work.store, msg).await?;
     // The next one, unless a visit is logged first (which reschedules it).
-    let due = now(work) + ms(work.settings.deadlines.visit);
+    let due = now(work) + ms(visit_interval(work, &volunteer));
     let key = format!("visit_reminder:{}:after:{}", case.id, timer.id);
     schedule(work, Some(case.id), VISIT_REMINDER, None, due, key, true).await
 }

@@ -288,6 +288,9 @@ impl CaseWork {
                 self.store
                     .record_event(&event(case_id, "follow_up_set", Some(format!("{interval_days}")), None))
                     .await?;
+                if let Err(e) = super::deadlines::follow_up_set(self, case_id, &source_key).await {
+                    tracing::error!(error = %format!("{e:#}"), "visit reminder not moved to the new interval");
+                }
                 Some(format!("every {interval_days} days"))
             }
             Work::Stage { .. } | Work::Decide { .. } => unreachable!("handled above"),

@@ -24,11 +24,13 @@ pub struct CaseRow {
     pub created_at: i64,
 }
 
-/// A volunteer who follows a case (its reporter).
+/// A volunteer who follows a case: the one staff set, else its reporter.
 #[derive(Clone, Debug)]
 pub struct Follower {
     pub phone: crate::domain::Phone,
     pub locale: crate::domain::Locale,
+    /// Days between visits staff set for this case, if any.
+    pub interval_days: Option<i64>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -273,10 +275,12 @@ impl Store {
             .transpose()
     }
 
-    /// The volunteer who reported the case, who follows it.
+    /// The volunteer who follows the case: the one staff set, else the
+    /// reporting volunteer.
     pub async fn case_volunteer(&self, case_id: i64) -> Result<Option<Follower>> {
         let row = sqlx::query(
-            "SELECT v.phone, v.locale FROM cases c JOIN volunteers v ON v.id = c.volunteer_id WHERE c.id = $1",
+            "SELECT v.phone, v.locale, c.visit_interval_days FROM cases c
+             JOIN volunteers v ON v.id = COALESCE(c.follow_volunteer_id, c.volunteer_id) WHERE c.id = $1",
         )
         .bind(case_id)
         .fetch_optional(&self.pool)
@@ -285,6 +289,7 @@ impl Store {
             Ok(Follower {
                 phone: Phone::from_trusted(r.try_get("phone")?),
                 locale: super::people::stored_locale(&r.try_get::<String, _>("locale")?)?,
+                interval_days: r.try_get("visit_interval_days")?,
             })
         })
         .transpose()
