@@ -24,7 +24,7 @@ use kanda::{
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sqlx::{AnyPool, Row};
 
-const BATCH: usize = 500;
+const BATCH: usize = 400;
 const TX: usize = 10_000;
 const DAY_MS: i64 = 86_400_000;
 
@@ -204,14 +204,27 @@ async fn insert_events(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case]
 }
 
 async fn insert_timers(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case], now: i64) -> anyhow::Result<usize> {
-    // One deadline each: the response (met, or pending when new), or for an
-    // overdue case a missed assessment.
+    // Each case's alert, sent long ago (keyed as the case work keys it,
+    // `alert:<id>`, so the sweep a server runs when it starts finds none
+    // missing), and one deadline: the response (met, or pending when new),
+    // or for an overdue case a missed assessment.
     let sql = format!(
         "INSERT INTO timers (case_id, kind, due_at, state, attempts, source_key, quiet, created_at, fired_at, settled_at) VALUES {}",
-        placeholders(cases.len(), 10)
+        placeholders(cases.len() * 2, 10)
     );
     let mut q = sqlx::query(&sql);
     for c in cases {
+        q = q
+            .bind(c.id)
+            .bind("alert")
+            .bind(c.created)
+            .bind("fired")
+            .bind(0i64)
+            .bind(format!("alert:{}", c.id))
+            .bind(0i64)
+            .bind(c.created)
+            .bind(Some(c.created + 1_000))
+            .bind(None::<i64>);
         let (kind, state, fired, settled) = if c.overdue {
             ("assessment", "fired", Some(c.created + 7 * DAY_MS), None)
         } else if c.stage == "new" {
@@ -239,5 +252,5 @@ async fn insert_timers(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case]
             .bind(settled);
     }
     q.execute(&mut **tx).await?;
-    Ok(cases.len())
+    Ok(cases.len() * 2)
 }
