@@ -64,6 +64,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
 #[utoipa::path(
     get,
     path = "/api/v1/audit",
+    operation_id = "list_audit",
     params(AuditQuery),
     security(("bearer" = [])),
     responses(

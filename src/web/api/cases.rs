@@ -272,6 +272,7 @@ fn source_key(headers: &HeaderMap, what: &str) -> String {
 #[utoipa::path(
     get,
     path = "/api/v1/cases",
+    operation_id = "list_cases",
     params(CasesQuery),
     security(("bearer" = [])),
     responses(

@@ -28,15 +28,69 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// A query string, refused as `422 invalid` JSON when malformed.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// A NUL character in any text the API is given: PostgreSQL stores no
+/// NUL in text (it fails the query: a 500), so it is refused up front.
+fn nul_refused() -> ApiError {
+    ApiError::invalid("text may not contain a NUL character")
+}
+
+/// A query string, refused as `422 invalid` JSON when malformed (or
+/// holding a NUL).
 pub struct ApiQuery<T>(pub T);
 
-/// A JSON body, refused as `422 invalid` JSON when malformed.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        let query = parts.uri.query().unwrap_or("");
+        if form_urlencoded::parse(query.as_bytes())
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_refused());
+        }
+        Ok(ApiQuery(value))
+    }
+}
+
+/// A JSON body, refused as `422 invalid` JSON when malformed (or holding
+/// a NUL in any string).
 pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        fn has_nul(v: &serde_json::Value) -> bool {
+            match v {
+                serde_json::Value::String(s) => s.contains('\0'),
+                serde_json::Value::Array(a) => a.iter().any(has_nul),
+                serde_json::Value::Object(o) => {
+                    o.iter().any(|(k, v)| k.contains('\0') || has_nul(v))
+                }
+                _ => false,
+            }
+        }
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        if has_nul(&value) {
+            return Err(nul_refused());
+        }
+        serde_json::from_value(value).map(ApiJson).map_err(|e| {
+            ApiError::invalid(format!(
+                "Failed to deserialize the JSON body into the target type: {e}"
+            ))
+        })
+    }
+}
 
 /// The client a bearer token names, with its address.
 pub struct Client {
