@@ -184,7 +184,9 @@ async fn insert_cases(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case])
 }
 
 async fn insert_events(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case]) -> anyhow::Result<usize> {
-    let mut rows: Vec<(i64, &str, i64, &str, Option<&str>, String)> = Vec::new();
+    // (case id, kind, at, actor, outcome, source key)
+    type Event<'a> = (i64, &'a str, i64, &'a str, Option<&'a str>, String);
+    let mut rows: Vec<Event> = Vec::new();
     for c in cases {
         rows.push((c.id, "alert", c.created + 1_000, "kanda", None, format!("seed:alert:{}", c.id)));
         if c.stage != "new" {
