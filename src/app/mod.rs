@@ -9,6 +9,7 @@
 pub mod config;
 pub mod content;
 pub mod demo;
+mod imports;
 mod port;
 pub mod router;
 
@@ -170,6 +171,11 @@ impl AppState {
                 default_locale: config.default_locale.clone(),
                 timezone: config.timezone,
             },
+            Arc::new(imports::AppImports {
+                store: store.clone(),
+                country: config.country,
+                texts: work.words.texts.clone(),
+            }),
         );
         Ok(AppState(Arc::new(Inner {
             config,

@@ -16,7 +16,7 @@ use crate::{
     web::{
         api,
         error::ApiError,
-        pages::{case, cases, login},
+        pages::{audit, case, cases, login, rota, staff, volunteers},
     },
 };
 
@@ -40,6 +40,19 @@ pub fn app(state: AppState) -> Router {
             post(case::outcome),
         )
         .route("/cases/{reference}/follow-up", post(case::follow_up))
+        // A centre's people (managers, admins) and the audit log (admins, auditors).
+        .route("/staff", get(staff::list).post(staff::add))
+        .route("/staff/import", post(staff::import))
+        .route("/staff/{id}/deactivate", post(staff::deactivate))
+        .route("/volunteers", get(volunteers::list).post(volunteers::add))
+        .route("/volunteers/import", post(volunteers::import))
+        .route("/volunteers/{id}/deactivate", post(volunteers::deactivate))
+        .route("/rota", get(rota::rota))
+        .route("/rota/import", post(rota::import_rota))
+        .route("/chain", get(rota::chain))
+        .route("/chain/import", post(rota::import_chain))
+        .route("/audit", get(audit::list))
+        .route("/audit.csv", get(audit::csv))
         // The API (its document lists the same routes).
         .route("/api/v1/openapi.json", get(api::openapi::serve))
         .route("/api/v1/cases", get(api::cases::list))

@@ -10,6 +10,9 @@
 //! - `cases.rs`: stage changes and a case read back whole; `staff_work.rs`:
 //!   the rest of staff's case work (assign, notes, transfers, referrals,
 //!   follow-up); `access.rs`: sign-in, sessions, API tokens, the audit log;
+//! - `admin.rs`: a centre's staff, volunteers, rota and chain as managers
+//!   and administrators keep them (lists, additions, deactivation, CSV
+//!   imports through the [`admin::CsvImport`] port the app implements);
 //! - `alerts.rs`, `deadlines.rs`, `digest.rs`, `sweep.rs`: what each timer
 //!   does, and what schedules it (`timers.rs` names them, `handler.rs`
 //!   dispatches, `notify.rs` writes the SMS);
@@ -22,6 +25,7 @@
 //! gateway.
 
 pub mod access;
+pub mod admin;
 mod alerts;
 pub mod backoff;
 mod cases;

@@ -145,7 +145,7 @@ impl Store {
             };
             sqlx::query(
                 "INSERT INTO volunteers (phone, name, locale, village_id, created_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (phone) DO UPDATE SET name = excluded.name, locale = excluded.locale, village_id = excluded.village_id",
+                 ON CONFLICT (phone) DO UPDATE SET name = excluded.name, locale = excluded.locale, village_id = excluded.village_id, active = 1",
             )
             .bind(r.phone.as_str())
             .bind(&r.name)

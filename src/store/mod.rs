@@ -18,6 +18,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 
 mod access;
+mod admin;
 mod audit;
 mod case_timers;
 mod case_views;
@@ -38,6 +39,7 @@ mod timers;
 mod write;
 
 pub use access::{Account, SessionOf, TokenRow};
+pub use admin::{StaffListing, VolunteerListing};
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use case_timers::UNDONE_KINDS;
 pub use case_views::{CaseDetail, CaseFilter, CaseItem, CasePage, ReporterKind};

@@ -139,11 +139,11 @@ impl Store {
         Ok(rows.len())
     }
 
-    /// A centre's rota rows, in the order they were imported.
+    /// A centre's rota rows of active staff, in the order they were imported.
     pub async fn rota(&self, centre_id: i64) -> Result<Vec<RotaEntry>> {
         let rows = sqlx::query(&format!(
             "SELECT r.id, r.days, r.start_minute, r.end_minute, r.fallback, {CONTACT_COLUMNS}
-             FROM rota r JOIN staff s ON s.id = r.staff_id AND s.centre_id = r.centre_id
+             FROM rota r JOIN staff s ON s.id = r.staff_id AND s.centre_id = r.centre_id AND s.active = 1
              WHERE r.centre_id = $1 ORDER BY r.id"
         ))
         .bind(centre_id)
@@ -152,13 +152,13 @@ impl Store {
         rows.iter().map(rota_entry).collect()
     }
 
-    /// The staff of one level of a centre's escalation chain (1: the
-    /// caseworkers, then the manager, the provincial committee...); empty
-    /// past the chain's depth.
+    /// The active staff of one level of a centre's escalation chain (1:
+    /// the caseworkers, then the manager, the provincial committee...);
+    /// empty past the chain's depth.
     pub async fn escalation_level(&self, centre_id: i64, level: i64) -> Result<Vec<Contact>> {
         let rows = sqlx::query(&format!(
             "SELECT {CONTACT_COLUMNS}
-             FROM escalation_chain e JOIN staff s ON s.id = e.staff_id AND s.centre_id = e.centre_id
+             FROM escalation_chain e JOIN staff s ON s.id = e.staff_id AND s.centre_id = e.centre_id AND s.active = 1
              WHERE e.centre_id = $1 AND e.level = $2 ORDER BY s.id"
         ))
         .bind(centre_id)
@@ -168,11 +168,12 @@ impl Store {
         rows.iter().map(contact).collect()
     }
 
-    /// A centre's whole escalation chain, as (level, contact), by level.
+    /// A centre's whole escalation chain of active staff, as (level,
+    /// contact), by level.
     pub async fn escalation_chain(&self, centre_id: i64) -> Result<Vec<(i64, Contact)>> {
         let rows = sqlx::query(&format!(
             "SELECT e.level, {CONTACT_COLUMNS}
-             FROM escalation_chain e JOIN staff s ON s.id = e.staff_id AND s.centre_id = e.centre_id
+             FROM escalation_chain e JOIN staff s ON s.id = e.staff_id AND s.centre_id = e.centre_id AND s.active = 1
              WHERE e.centre_id = $1 ORDER BY e.level, s.id"
         ))
         .bind(centre_id)

@@ -59,7 +59,7 @@ impl Store {
                         "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
                          SELECT $1, $2, COALESCE(v.locale, $3), v.id, v.village_id, l.name, $4
                          FROM (SELECT 1 AS one) AS start
-                         LEFT JOIN volunteers v ON v.phone = $2
+                         LEFT JOIN volunteers v ON v.phone = $2 AND v.active = 1
                          LEFT JOIN locations l ON l.id = v.village_id
                          WHERE true
                          ON CONFLICT (session_id) DO NOTHING

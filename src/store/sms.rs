@@ -100,7 +100,7 @@ impl Store {
     pub async fn sms_sender(&self, phone: &Phone) -> Result<Option<Sender>> {
         let row = sqlx::query(
             "SELECT v.id, v.locale, v.village_id, l.name AS village_name
-             FROM volunteers v LEFT JOIN locations l ON l.id = v.village_id WHERE v.phone = $1",
+             FROM volunteers v LEFT JOIN locations l ON l.id = v.village_id WHERE v.phone = $1 AND v.active = 1",
         )
         .bind(phone.as_str())
         .fetch_optional(&self.pool)

@@ -21,7 +21,7 @@ pub mod words;
 use std::sync::Arc;
 
 use crate::{
-    casework::CaseWork,
+    casework::{admin::CsvImport, CaseWork},
     domain::{Country, Locale},
     store::Store,
 };
@@ -35,6 +35,9 @@ pub struct Inner {
     pub work: CaseWork,
     pub store: Store,
     pub settings: Settings,
+    /// The CSV importer the staff pages import through (the app's, over
+    /// the channels' importer: the staff side names no channel).
+    pub importer: Arc<dyn CsvImport>,
 }
 
 #[derive(Clone, Debug)]
@@ -57,12 +60,13 @@ impl std::ops::Deref for Web {
 }
 
 impl Web {
-    pub fn new(work: CaseWork, settings: Settings) -> Self {
+    pub fn new(work: CaseWork, settings: Settings, importer: Arc<dyn CsvImport>) -> Self {
         let store = work.store.clone();
         Web(Arc::new(Inner {
             work,
             store,
             settings,
+            importer,
         }))
     }
 }

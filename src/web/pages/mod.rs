@@ -1,15 +1,42 @@
 //! The staff pages, server-rendered (askama, checked at compile time),
 //! usable without JavaScript: sign-in and sign-out (`login.rs`), the case
-//! list (`cases.rs`), a case and the forms that work it (`case.rs`).
+//! list (`cases.rs`), a case and the forms that work it (`case.rs`); for
+//! managers and administrators a centre's staff (`staff.rs`), volunteers
+//! (`volunteers.rs`), rota and escalation chain (`rota.rs`), with what they
+//! share in `admin.rs`; for administrators and auditors the audit log
+//! (`audit.rs`).
 
+pub mod admin;
+pub mod audit;
 pub mod case;
 pub mod cases;
 pub mod login;
+pub mod rota;
+pub mod staff;
+pub mod volunteers;
 
 use axum::response::{Html, IntoResponse, Response};
 
 use super::error::PageError;
+use super::session::SignedIn;
 use super::words::Words;
+
+/// What the navigation (`nav.html`) shows the signed-in staff member
+/// beyond the cases: their centre's people for a manager or an
+/// administrator, the audit log for an administrator or an auditor.
+pub(crate) struct Nav {
+    pub manages: bool,
+    pub audit: bool,
+}
+
+impl Nav {
+    pub(crate) fn of(staff: &SignedIn) -> Nav {
+        Nav {
+            manages: staff.actor.role.manages(),
+            audit: staff.actor.role.reads_audit(),
+        }
+    }
+}
 
 /// Renders a template, or the error page when it fails.
 pub(crate) fn render(t: &impl askama::Template, words: &Words) -> Result<Response, PageError> {
