@@ -314,6 +314,7 @@ async fn a_caseworker_works_a_case_through_its_forms(db: Db) {
 
     assert_eq!(send(&mut b, "notes", &[("note", "Met the aunt.")]).await.status, 303);
     assert_eq!(send(&mut b, "notes", &[("note", "  ")]).await.status, 422);
+    assert_eq!(send(&mut b, "notes", &[("note", "a\0b")]).await.status, 422, "a NUL is refused, not a 500");
     let claudine_id = app.state.store.staff_by_phone(&kanda::domain::Phone::from_trusted(CLAUDINE.into())).await.unwrap().unwrap().id;
     assert_eq!(send(&mut b, "assign", &[("staff", &claudine_id.to_string())]).await.status, 303);
     // Not a worker of this centre: refused.
@@ -323,6 +324,14 @@ async fn a_caseworker_works_a_case_through_its_forms(db: Db) {
     assert_eq!(send(&mut b, "referrals", &[("service", "astrology")]).await.status, 422);
     assert_eq!(send(&mut b, "follow-up", &[("volunteer", "0788000001"), ("days", "14")]).await.status, 303);
     assert_eq!(send(&mut b, "follow-up", &[("volunteer", "0788000001"), ("days", "400")]).await.status, 422);
+    // Grace is reminded to visit in 14 days, not the deployment's default.
+    let case_id = app.state.store.case_id(&r).await.unwrap().unwrap();
+    let reminders: Vec<_> = app.state.store.timers_of_case(case_id).await.unwrap().into_iter()
+        .filter(|t| t.kind == "visit_reminder" && t.state.as_str() == "pending")
+        .collect();
+    assert_eq!(reminders.len(), 1);
+    let now = app.state.store.clock().now_ms();
+    assert_eq!(reminders[0].due_at - now, 14 * 86_400_000);
     assert_eq!(send(&mut b, "stage", &[("stage", "assessed")]).await.status, 303);
     // Closing needs a reason from the list.
     assert_eq!(send(&mut b, "stage", &[("stage", "closed")]).await.status, 422);
@@ -450,7 +459,67 @@ async fn the_audit_log_refuses_changes(db: Db) {
     app.stop().await;
 }
 
+async fn cookies_are_secure_behind_https(db: Db) {
+    let db = TestDb::new(db).await;
+    let mut c = config(&db);
+    c.public_url = Some("https://kanda.example.org".into());
+    let app = spawn_app_with(c, Arc::new(tuesday_morning())).await;
+    let mut b = Browser::new(&app);
+    let form = b.get("/login").await;
+    assert!(form.set_cookies().iter().all(|c| c.contains("; Secure")));
+    let p = b.try_sign_in(CLAUDINE, DEMO_PASSWORD).await;
+    let session = p.set_cookies().into_iter().find(|c| c.starts_with("kanda_session=")).unwrap();
+    assert!(session.contains("; Secure") && session.contains("HttpOnly"), "{session}");
+    app.stop().await;
+}
+
+async fn national_staff_see_every_centre(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = app(&db, &tuesday_morning()).await;
+    let south = case_at(&app, "web-n-south", SOUTH).await;
+    let east = case_at(&app, "web-n-east", EAST).await;
+    for phone in [ADMIN, AUDITOR] {
+        let mut b = Browser::sign_in(&app, phone).await;
+        let list = b.get("/cases").await;
+        assert!(list.body.contains(south.as_str()) && list.body.contains(east.as_str()), "{phone}");
+        let only_east = b.get("/cases?centre=CAPE-E").await;
+        assert!(!only_east.body.contains(south.as_str()) && only_east.body.contains(east.as_str()));
+        let by_district = b.get("/cases?district=E-RWA").await;
+        assert!(!by_district.body.contains(south.as_str()) && by_district.body.contains(east.as_str()));
+        assert!(by_district.body.contains("<option value=\"E-RWA\" selected>Rwamagana</option>"), "{}", by_district.body);
+    }
+    // A filter value that is none of the choices is refused, not ignored.
+    let mut b = Browser::sign_in(&app, ADMIN).await;
+    assert_eq!(b.get("/cases?stage=done").await.status, 422);
+    assert_eq!(b.get("/cases?district=a%00b").await.status, 422);
+    let p = b.get("/cases?urgent=perhaps").await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("not one of its choices"), "{}", p.body);
+    app.stop().await;
+}
+
+async fn a_session_outlives_its_server(db: Db) {
+    let db = TestDb::new(db).await;
+    let clock = tuesday_morning();
+    let first = app(&db, &clock).await;
+    let mut b = Browser::sign_in(&first, CLAUDINE).await;
+    first.stop().await;
+    // A second server on the same database (a restart, or another
+    // instance behind the same address) knows the session.
+    let second = app(&db, &clock).await;
+    b.base = second.url("");
+    let list = b.get("/cases").await;
+    assert_eq!(list.status, 200);
+    let csrf = list.field("csrf").unwrap();
+    assert_eq!(b.post("/logout", &[("csrf", &csrf)]).await.status, 303);
+    assert_eq!(b.get("/cases").await.status, 303);
+    second.stop().await;
+}
+
 both!(
+    a_session_outlives_its_server,
+    cookies_are_secure_behind_https,
+    national_staff_see_every_centre,
     sign_in_and_out,
     sign_in_refuses_a_form_without_its_token,
     five_failures_lock_the_account_for_fifteen_minutes,

@@ -114,6 +114,11 @@ impl CaseWork {
         self.store.case_workers(centre_id).await
     }
 
+    /// The districts the actor's cases may be in: (code, name).
+    pub async fn districts(&self, actor: &Actor) -> Result<Vec<(String, String)>, StoreError> {
+        self.store.districts(actor.centre()).await
+    }
+
     /// Every centre a case may be transferred to: (id, code, name).
     pub async fn centres(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
         self.store.centres().await

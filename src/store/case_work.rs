@@ -83,9 +83,9 @@ impl Store {
             Durability::Disk,
             Write {
                 sql: Some(
-                    "UPDATE cases SET follow_volunteer_id = (SELECT v.id FROM volunteers v WHERE v.phone = $2),
+                    "UPDATE cases SET follow_volunteer_id = (SELECT v.id FROM volunteers v WHERE v.phone = $2 AND v.active = 1),
                          visit_interval_days = $3
-                     WHERE id = $1 AND EXISTS (SELECT 1 FROM volunteers v WHERE v.phone = $2)",
+                     WHERE id = $1 AND EXISTS (SELECT 1 FROM volunteers v WHERE v.phone = $2 AND v.active = 1)",
                 ),
                 args: vec![case_id.into(), volunteer_phone.into(), interval_days.into()],
                 decode: Box::new(|o| Ok(o.rows_affected == 1)),
@@ -309,6 +309,22 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect()
+    }
+
+    /// The districts a centre covers (its province's), or every district:
+    /// (code, name), by name.
+    pub async fn districts(&self, centre_id: Option<i64>) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT d.code, d.name FROM locations d
+             WHERE d.level = 2 AND ($1 IS NULL OR d.province_id = (SELECT province_id FROM centres WHERE id = $1))
+             ORDER BY d.name, d.code",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
             .collect()
     }
 

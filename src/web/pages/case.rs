@@ -5,7 +5,10 @@
 //! one that does not exist.
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{
+        rejection::{FormRejection, PathRejection, QueryRejection},
+        Path, Query, State,
+    },
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -27,6 +30,7 @@ struct CasePage<'a> {
     w: &'a Words,
     csrf: &'a str,
     staff_name: &'a str,
+    nav: super::Nav,
     key: String,
     c: CaseFile,
     done: Option<String>,
@@ -64,6 +68,8 @@ fn next_stages(stage: &str) -> Vec<&'static str> {
     ]
     .into_iter()
     .filter(|c| c.allowed_from(from))
+    // A new case's acknowledgement has its own button.
+    .filter(|c| !(from == crate::domain::Stage::New && *c == StageChange::Acknowledge))
     .map(|c| c.event())
     .collect()
 }
@@ -109,6 +115,7 @@ async fn page(
         w,
         csrf: staff.csrf(),
         staff_name: &staff.session.staff.name,
+        nav: super::Nav::of(staff),
         key: random_token(),
         next_stages: next_stages(&file.case.stage),
         c: file,
@@ -131,9 +138,10 @@ pub async fn show(
     State(web): State<Web>,
     staff: SignedIn,
     Path(raw): Path<String>,
-    Query(q): Query<PageQuery>,
+    q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let reference = reference(&staff.words, &raw)?;
+    let q = q.map(|Query(q)| q).unwrap_or_default();
     let done = q.saved.map(|_| staff.words.t("web-saved"));
     page(&web, &staff, &reference, StatusCode::OK, done, None).await
 }
@@ -155,6 +163,20 @@ pub struct WorkForm {
     outcome: Option<String>,
     volunteer: Option<String>,
     days: Option<String>,
+}
+
+impl WorkForm {
+    /// A NUL is in no one's words, and PostgreSQL refuses it in text.
+    fn has_nul(&self) -> bool {
+        [
+            &self.stage, &self.reason, &self.note, &self.staff, &self.centre, &self.decision,
+            &self.service, &self.outcome, &self.volunteer, &self.days,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| v.contains('\0'))
+            || self.key.contains('\0')
+    }
 }
 
 fn filled(v: &Option<String>) -> Option<String> {
@@ -239,6 +261,10 @@ async fn submit(
     if !staff.actor.role.works_cases() {
         return Err(PageError::forbidden(w));
     }
+    if f.has_nul() {
+        let m = w.t("web-error-invalid");
+        return page(&web, &staff, &reference, StatusCode::UNPROCESSABLE_ENTITY, None, Some(m)).await;
+    }
     let work = match work_of(&web, form, &f, referral) {
         Ok(work) => work,
         Err(id) => {
@@ -272,8 +298,11 @@ macro_rules! form_route {
             State(web): State<Web>,
             staff: SignedIn,
             Path(raw): Path<String>,
-            Form(f): Form<WorkForm>,
+            f: Result<Form<WorkForm>, FormRejection>,
         ) -> Result<Response, PageError> {
+            let Ok(Form(f)) = f else {
+                return Err(PageError::bad_request(&staff.words));
+            };
             submit(web, staff, raw, $form, None, f).await
         }
     };
@@ -290,8 +319,11 @@ form_route!(follow_up, "follow-up");
 pub async fn outcome(
     State(web): State<Web>,
     staff: SignedIn,
-    Path((raw, referral)): Path<(String, i64)>,
-    Form(f): Form<WorkForm>,
+    path: Result<Path<(String, i64)>, PathRejection>,
+    f: Result<Form<WorkForm>, FormRejection>,
 ) -> Result<Response, PageError> {
+    let (Ok(Path((raw, referral))), Ok(Form(f))) = (path, f) else {
+        return Err(PageError::not_found(&staff.words));
+    };
     submit(web, staff, raw, "outcome", Some(referral), f).await
 }

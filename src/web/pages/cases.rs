@@ -4,7 +4,7 @@
 //! for their centre's decision.
 
 use axum::{
-    extract::{Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     response::Response,
 };
 
@@ -59,6 +59,11 @@ fn empty_none_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool
 impl ListQuery {
     /// The store's filter; `None` for a value that is none of the choices.
     pub fn filter(&self) -> Option<CaseFilter> {
+        // A NUL is in no code, and PostgreSQL refuses it in text.
+        let texts = [&self.stage, &self.district, &self.channel, &self.reporter, &self.centre];
+        if texts.into_iter().flatten().any(|v| v.contains('\0')) {
+            return None;
+        }
         if let Some(s) = &self.stage {
             Stage::parse(s)?;
         }
@@ -108,6 +113,7 @@ struct CasesPage<'a> {
     w: &'a Words,
     csrf: &'a str,
     staff_name: &'a str,
+    nav: super::Nav,
     q: &'a ListQuery,
     national: bool,
     items: Vec<CaseItem>,
@@ -115,6 +121,7 @@ struct CasesPage<'a> {
     stages: Vec<&'static str>,
     channels: [&'static str; 2],
     reporters: [&'static str; 3],
+    districts: Vec<(String, String)>,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -122,9 +129,13 @@ struct CasesPage<'a> {
 pub async fn list(
     State(web): State<Web>,
     staff: SignedIn,
-    Query(q): Query<ListQuery>,
+    q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let w = &staff.words;
+    // A malformed query is answered in the reader's language, not axum's text.
+    let Ok(Query(q)) = q else {
+        return Err(PageError::bad_request(w));
+    };
     let filter = q.filter().ok_or_else(|| PageError::bad_request(w))?;
     let page = q.page.unwrap_or(1).max(1);
     let scope = staff.actor.scope;
@@ -135,10 +146,12 @@ pub async fn list(
         .await
         .map_err(internal)?;
     let transfers = web.work.transfers_waiting(&staff.actor).await.map_err(internal)?;
+    let districts = web.work.districts(&staff.actor).await.map_err(internal)?;
     let page_view = CasesPage {
         w,
         csrf: staff.csrf(),
         staff_name: &staff.session.staff.name,
+        nav: super::Nav::of(&staff),
         q: &q,
         national: scope == Scope::National,
         items: cases.items,
@@ -146,6 +159,7 @@ pub async fn list(
         stages: Stage::ALL.iter().map(|s| s.as_str()).collect(),
         channels: ["ussd", "sms"],
         reporters: ["volunteer", "self", "anonymous"],
+        districts,
         prev: (page > 1).then(|| q.with_page(page - 1)),
         next: cases.more.then(|| q.with_page(page + 1)),
     };
