@@ -66,7 +66,8 @@ async fn main() -> anyhow::Result<()> {
     for tx_start in (0..n).step_by(TX) {
         let mut tx = pool.begin().await?;
         for batch_start in (tx_start..(tx_start + TX).min(n)).step_by(BATCH) {
-            let ids: Vec<usize> = (batch_start..(batch_start + BATCH).min(tx_start + TX).min(n)).collect();
+            let ids: Vec<usize> =
+                (batch_start..(batch_start + BATCH).min(tx_start + TX).min(n)).collect();
             let mut cases = Vec::with_capacity(ids.len());
             for &i in &ids {
                 let id = i as i64 + 1;
@@ -88,11 +89,20 @@ async fn main() -> anyhow::Result<()> {
                     village,
                     urgent: rng.gen_bool(0.1),
                     overdue: stage != "closed" && rng.gen_bool(0.04),
-                    concern: ["neglect", "violence", "separated", "exploitation", "out_of_school", "disability", "other"][rng.gen_range(0..7)],
+                    concern: [
+                        "neglect",
+                        "violence",
+                        "separated",
+                        "exploitation",
+                        "out_of_school",
+                        "disability",
+                        "other",
+                    ][rng.gen_range(0..7)],
                     channel: if rng.gen_bool(0.7) { "ussd" } else { "sms" },
                     self_report,
                     anonymous: self_report && rng.gen_bool(0.5),
-                    volunteer: (!self_report).then(|| volunteers[rng.gen_range(0..volunteers.len())]),
+                    volunteer: (!self_report)
+                        .then(|| volunteers[rng.gen_range(0..volunteers.len())]),
                     created,
                 });
             }
@@ -148,7 +158,10 @@ fn placeholders(rows: usize, cols: usize) -> String {
         .join(", ")
 }
 
-async fn insert_cases(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case]) -> anyhow::Result<()> {
+async fn insert_cases(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+) -> anyhow::Result<()> {
     let sql = format!(
         "INSERT INTO cases (id, reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
              child_sex, disability, channel, self_report, anonymous, reporter_phone, volunteer_id, source_key, created_at, overdue)
@@ -183,14 +196,31 @@ async fn insert_cases(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case])
     Ok(())
 }
 
-async fn insert_events(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case]) -> anyhow::Result<usize> {
+async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+) -> anyhow::Result<usize> {
     // (case id, kind, at, actor, outcome, source key)
     type Event<'a> = (i64, &'a str, i64, &'a str, Option<&'a str>, String);
     let mut rows: Vec<Event> = Vec::new();
     for c in cases {
-        rows.push((c.id, "alert", c.created + 1_000, "kanda", None, format!("seed:alert:{}", c.id)));
+        rows.push((
+            c.id,
+            "alert",
+            c.created + 1_000,
+            "kanda",
+            None,
+            format!("seed:alert:{}", c.id),
+        ));
         if c.stage != "new" {
-            rows.push((c.id, "acknowledged", c.created + 3_600_000, "staff:1", Some("acknowledged"), format!("seed:ack:{}", c.id)));
+            rows.push((
+                c.id,
+                "acknowledged",
+                c.created + 3_600_000,
+                "staff:1",
+                Some("acknowledged"),
+                format!("seed:ack:{}", c.id),
+            ));
         }
     }
     let sql = format!(
@@ -199,13 +229,23 @@ async fn insert_events(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case]
     );
     let mut q = sqlx::query(&sql);
     for r in &rows {
-        q = q.bind(r.0).bind(r.1).bind(r.2).bind(r.3).bind(r.4).bind(r.5.clone());
+        q = q
+            .bind(r.0)
+            .bind(r.1)
+            .bind(r.2)
+            .bind(r.3)
+            .bind(r.4)
+            .bind(r.5.clone());
     }
     q.execute(&mut **tx).await?;
     Ok(rows.len())
 }
 
-async fn insert_timers(tx: &mut sqlx::Transaction<'_, sqlx::Any>, cases: &[Case], now: i64) -> anyhow::Result<usize> {
+async fn insert_timers(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+    now: i64,
+) -> anyhow::Result<usize> {
     // Each case's alert, sent long ago (keyed as the case work keys it,
     // `alert:<id>`, so the sweep a server runs when it starts finds none
     // missing), and one deadline: the response (met, or pending when new),

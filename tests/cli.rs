@@ -74,7 +74,12 @@ fn kanda_with_input(db: &TestDb, args: &[&str], input: &str) -> (i32, String, St
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -94,40 +99,72 @@ async fn accounts_tokens_and_the_audit_from_the_command_line(db: Db) {
         "staff.csv",
         "phone,name,role,centre_code,language\n+250788900009,Ana,admin,CAPE-S,en\n+250788900010,Bo,caseworker,,en\n+250788900011,Cy,boss,,en\n",
     );
-    refused(&db, "staff", &bad, &["2: admin is a national role", "3: caseworker is a centre's role", "4: role `boss`"]);
+    refused(
+        &db,
+        "staff",
+        &bad,
+        &[
+            "2: admin is a national role",
+            "3: caseworker is a centre's role",
+            "4: role `boss`",
+        ],
+    );
     let good = write(
         &dir,
         "national.csv",
         "phone,name,role,centre_code,language\n0788900009,Ana Admin,admin,,en\n0788900010,Bo Auditor,auditor,,fr\n",
     );
     imported(&db, "staff", &good);
-    let ana = app.state.store.staff_by_phone(&Phone::from_trusted("+250788900009".into())).await.unwrap().unwrap();
+    let ana = app
+        .state
+        .store
+        .staff_by_phone(&Phone::from_trusted("+250788900009".into()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((ana.role.as_str(), ana.centre_id), ("admin", None));
 
     // A password from standard input, never from the command line.
     let (code, out, err) = kanda_with_input(&db, &["staff", "password", "0788 900 009"], "short\n");
     assert_eq!(code, 1, "{out}");
     assert!(err.contains("at least 8"), "{err}");
-    let (code, out, err) = kanda_with_input(&db, &["staff", "password", "0788900009"], "a long secret\n");
+    let (code, out, err) =
+        kanda_with_input(&db, &["staff", "password", "0788900009"], "a long secret\n");
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("+250788900009"), "{out}");
-    let (code, _, err) = kanda_with_input(&db, &["staff", "password", "0788123123"], "a long secret\n");
+    let (code, _, err) =
+        kanda_with_input(&db, &["staff", "password", "0788123123"], "a long secret\n");
     assert_eq!(code, 1);
     assert!(err.contains("no staff member"), "{err}");
     let signed = app
         .state
         .work
-        .sign_in(Some(&Phone::from_trusted("+250788900009".into())), "a long secret", None)
+        .sign_in(
+            Some(&Phone::from_trusted("+250788900009".into())),
+            "a long secret",
+            None,
+        )
         .await
         .unwrap();
     assert!(common::opened(&signed));
 
     // A token is printed once, on stdout alone; revoked by name.
-    let (code, token, err) = kanda(&db, &["token", "issue", "--name", "dhis2", "--role", "manager", "--centre", "CAPE-S"]);
+    let (code, token, err) = kanda(
+        &db,
+        &[
+            "token", "issue", "--name", "dhis2", "--role", "manager", "--centre", "CAPE-S",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     let token = token.trim();
     assert!(token.starts_with("kanda_"), "{token}");
-    let actor = app.state.work.token_actor(token).await.unwrap().expect("live");
+    let actor = app
+        .state
+        .work
+        .token_actor(token)
+        .await
+        .unwrap()
+        .expect("live");
     assert_eq!(actor.label, "token:dhis2");
     let (code, _, err) = kanda(&db, &["token", "issue", "--name", "x", "--role", "manager"]);
     assert_eq!(code, 1);
@@ -140,9 +177,15 @@ async fn accounts_tokens_and_the_audit_from_the_command_line(db: Db) {
     // The audit log, one JSON object per line with the contract's fields.
     let (code, out, err) = kanda(&db, &["audit", "list", "--json"]);
     assert_eq!(code, 0, "{err}");
-    let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let actions: Vec<_> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["password_set", "sign_in", "token_issued", "token_revoked"]);
+    assert_eq!(
+        actions,
+        ["password_set", "sign_in", "token_issued", "token_revoked"]
+    );
     for r in &rows {
         for key in ["at", "actor", "action", "case", "address"] {
             assert!(r.get(key).is_some(), "{key} in {r}");

@@ -429,7 +429,14 @@ async fn staff_are_found_by_any_spelling_of_their_phone(db: Db) {
                 s.name.as_str(),
                 s.phone.as_str()
             ),
-            (Some(south), Some("CAPE-S"), "manager", "fr", "Jean Mugabo", JEAN),
+            (
+                Some(south),
+                Some("CAPE-S"),
+                "manager",
+                "fr",
+                "Jean Mugabo",
+                JEAN
+            ),
             "{raw}"
         );
     }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use common::{
-    case_at, config, spawn_app_with, tuesday_morning, Browser, Db, TestApp, TestDb, ADMIN,
-    ALINE, AUDITOR, CLAUDINE, DEMO_PASSWORD, ESTHER, JEAN, PATRICK,
+    case_at, config, spawn_app_with, tuesday_morning, Browser, Db, TestApp, TestDb, ADMIN, ALINE,
+    AUDITOR, CLAUDINE, DEMO_PASSWORD, ESTHER, JEAN, PATRICK,
 };
 use kanda::{
     domain::{CaseRef, ManualClock},
@@ -25,7 +25,10 @@ async fn app(db: &TestDb, clock: &ManualClock) -> TestApp {
     spawn_app_with(config(db), Arc::new(clock.clone())).await
 }
 
-async fn audit_actions(app: &TestApp, actor: &str) -> Vec<(String, Option<String>, Option<String>)> {
+async fn audit_actions(
+    app: &TestApp,
+    actor: &str,
+) -> Vec<(String, Option<String>, Option<String>)> {
     app.state
         .store
         .audit_entries(&AuditFilter {
@@ -53,14 +56,24 @@ async fn sign_in_and_out(db: Db) {
     for path in ["/cases", "/cases/34222358", "/"] {
         let p = b.get(path).await;
         assert_eq!(p.status, 303, "{path}");
-        assert!(matches!(p.location(), Some("/login") | Some("/cases")), "{path}");
+        assert!(
+            matches!(p.location(), Some("/login") | Some("/cases")),
+            "{path}"
+        );
     }
 
     // A wrong password shows the form again, with a message and no session.
     let p = b.try_sign_in("0788100001", "wrong password").await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("Wrong phone number or password"), "{}", p.body);
-    assert!(p.body.contains("value=\"0788100001\""), "the phone stays filled in");
+    assert!(
+        p.body.contains("Wrong phone number or password"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("value=\"0788100001\""),
+        "the phone stays filled in"
+    );
     assert!(!b.has_session());
 
     // Any spelling of the phone signs in; the cookie is HttpOnly, SameSite=Lax.
@@ -72,7 +85,10 @@ async fn sign_in_and_out(db: Db) {
         .into_iter()
         .find(|c| c.starts_with("kanda_session="))
         .expect("session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "no https here: {cookie}");
 
     let list = b.get("/cases").await;
@@ -104,7 +120,13 @@ async fn sign_in_and_out(db: Db) {
         .collect();
     assert_eq!(
         actions,
-        ["sign_in_failed", "sign_in", "cases_listed", "cases_listed", "sign_out"]
+        [
+            "sign_in_failed",
+            "sign_in",
+            "cases_listed",
+            "cases_listed",
+            "sign_out"
+        ]
     );
     app.stop().await;
 }
@@ -118,7 +140,11 @@ async fn sign_in_refuses_a_form_without_its_token(db: Db) {
         let p = b
             .post(
                 "/login",
-                &[("username", CLAUDINE), ("password", DEMO_PASSWORD), ("csrf", csrf)],
+                &[
+                    ("username", CLAUDINE),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", csrf),
+                ],
             )
             .await;
         assert_eq!(p.status, 403, "csrf {csrf:?}");
@@ -140,7 +166,11 @@ async fn five_failures_lock_the_account_for_fifteen_minutes(db: Db) {
         // The page's language, not the account's: a refusal must not tell
         // whether the account exists.
         if i < 5 {
-            assert!(p.body.contains("Wrong phone number or password"), "{}", p.body);
+            assert!(
+                p.body.contains("Wrong phone number or password"),
+                "{}",
+                p.body
+            );
         } else {
             assert!(p.body.contains("locked for 15 min"), "{}", p.body);
         }
@@ -154,7 +184,11 @@ async fn five_failures_lock_the_account_for_fifteen_minutes(db: Db) {
 
     clock.advance(Duration::minutes(14));
     let mut b = Browser::new(&app);
-    assert!(b.try_sign_in(JEAN, DEMO_PASSWORD).await.body.contains("locked"));
+    assert!(b
+        .try_sign_in(JEAN, DEMO_PASSWORD)
+        .await
+        .body
+        .contains("locked"));
     clock.advance(Duration::minutes(2));
     assert_eq!(b.try_sign_in(JEAN, DEMO_PASSWORD).await.status, 303);
 
@@ -168,7 +202,12 @@ async fn five_failures_lock_the_account_for_fifteen_minutes(db: Db) {
     assert_eq!(actions.iter().filter(|a| *a == "sign_in_locked").count(), 2);
     assert_eq!(actions.last().map(String::as_str), Some("sign_in"));
     // No password is ever in the log.
-    let all = app.state.store.audit_entries(&AuditFilter::default()).await.unwrap();
+    let all = app
+        .state
+        .store
+        .audit_entries(&AuditFilter::default())
+        .await
+        .unwrap();
     assert!(all.iter().all(|e| !format!("{e:?}").contains("guess")));
     app.stop().await;
 }
@@ -200,8 +239,15 @@ async fn a_centre_sees_its_own_cases_only(db: Db) {
 
     let list = claudine.get("/cases").await;
     assert!(list.body.contains(south.as_str()));
-    assert!(!list.body.contains(east.as_str()), "another centre's case is not listed");
-    assert!(list.body.len() < 30_000, "list page {} bytes", list.body.len());
+    assert!(
+        !list.body.contains(east.as_str()),
+        "another centre's case is not listed"
+    );
+    assert!(
+        list.body.len() < 30_000,
+        "list page {} bytes",
+        list.body.len()
+    );
 
     let own = claudine.get(&format!("/cases/{south}")).await;
     assert_eq!(own.status, 200);
@@ -231,7 +277,10 @@ async fn a_centre_sees_its_own_cases_only(db: Db) {
         .await;
     assert_eq!(p.status, 404);
     let p = claudine
-        .post(&format!("/cases/{east}/notes"), &[("csrf", &csrf), ("key", &key), ("note", "x")])
+        .post(
+            &format!("/cases/{east}/notes"),
+            &[("csrf", &csrf), ("key", &key), ("note", "x")],
+        )
         .await;
     assert_eq!(p.status, 404);
     assert_eq!(stage_of(&app, &east).await, "new");
@@ -239,7 +288,11 @@ async fn a_centre_sees_its_own_cases_only(db: Db) {
     // Its own centre, the admin and the auditor read it.
     for phone in [ALINE, PATRICK, ADMIN, AUDITOR] {
         let mut b = Browser::sign_in(&app, phone).await;
-        assert_eq!(b.get(&format!("/cases/{east}")).await.status, 200, "{phone}");
+        assert_eq!(
+            b.get(&format!("/cases/{east}")).await.status,
+            200,
+            "{phone}"
+        );
     }
     // Every read of a case page is in the audit log, with who and from where.
     let claudine_reads: Vec<_> = audit_actions(&app, CLAUDINE)
@@ -247,12 +300,21 @@ async fn a_centre_sees_its_own_cases_only(db: Db) {
         .into_iter()
         .filter(|(a, _, _)| a == "case_viewed")
         .collect();
-    assert_eq!(claudine_reads.len(), 2, "her own case, twice; never the other");
+    assert_eq!(
+        claudine_reads.len(),
+        2,
+        "her own case, twice; never the other"
+    );
     assert!(claudine_reads
         .iter()
-        .all(|(_, case, addr)| case.as_deref() == Some(south.as_str()) && addr.as_deref() == Some("127.0.0.1")));
+        .all(|(_, case, addr)| case.as_deref() == Some(south.as_str())
+            && addr.as_deref() == Some("127.0.0.1")));
     let auditor_reads = audit_actions(&app, AUDITOR).await;
-    assert!(auditor_reads.contains(&("case_viewed".into(), Some(east.to_string()), Some("127.0.0.1".into()))));
+    assert!(auditor_reads.contains(&(
+        "case_viewed".into(),
+        Some(east.to_string()),
+        Some("127.0.0.1".into())
+    )));
     app.stop().await;
 }
 
@@ -264,7 +326,10 @@ async fn read_only_roles_change_nothing(db: Db) {
         let mut b = Browser::sign_in(&app, phone).await;
         let page = b.get(&format!("/cases/{south}")).await;
         assert_eq!(page.status, 200);
-        assert!(!page.body.contains("/stage\""), "{phone} is shown no form to change it");
+        assert!(
+            !page.body.contains("/stage\""),
+            "{phone} is shown no form to change it"
+        );
         let csrf = page.field("csrf").unwrap();
         let p = b
             .post(
@@ -288,11 +353,17 @@ async fn a_caseworker_works_a_case_through_its_forms(db: Db) {
     // Without the CSRF token: 403, and nothing changes.
     let (_, key) = b.form_of(&path).await;
     let p = b
-        .post(&format!("{path}/stage"), &[("key", &key), ("stage", "acknowledged")])
+        .post(
+            &format!("{path}/stage"),
+            &[("key", &key), ("stage", "acknowledged")],
+        )
         .await;
     assert_eq!(p.status, 403);
     let p = b
-        .post(&format!("{path}/stage"), &[("csrf", "forged"), ("key", &key), ("stage", "acknowledged")])
+        .post(
+            &format!("{path}/stage"),
+            &[("csrf", "forged"), ("key", &key), ("stage", "acknowledged")],
+        )
         .await;
     assert_eq!(p.status, 403);
     assert_eq!(stage_of(&app, &r).await, "new");
@@ -312,45 +383,170 @@ async fn a_caseworker_works_a_case_through_its_forms(db: Db) {
     let again = b.get(&path).await;
     assert!(again.body.contains("Acknowledged"));
 
-    assert_eq!(send(&mut b, "notes", &[("note", "Met the aunt.")]).await.status, 303);
+    assert_eq!(
+        send(&mut b, "notes", &[("note", "Met the aunt.")])
+            .await
+            .status,
+        303
+    );
     assert_eq!(send(&mut b, "notes", &[("note", "  ")]).await.status, 422);
-    assert_eq!(send(&mut b, "notes", &[("note", "a\0b")]).await.status, 422, "a NUL is refused, not a 500");
-    let claudine_id = app.state.store.staff_by_phone(&kanda::domain::Phone::from_trusted(CLAUDINE.into())).await.unwrap().unwrap().id;
-    assert_eq!(send(&mut b, "assign", &[("staff", &claudine_id.to_string())]).await.status, 303);
+    assert_eq!(
+        send(&mut b, "notes", &[("note", "a\0b")]).await.status,
+        422,
+        "a NUL is refused, not a 500"
+    );
+    let claudine_id = app
+        .state
+        .store
+        .staff_by_phone(&kanda::domain::Phone::from_trusted(CLAUDINE.into()))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(
+        send(&mut b, "assign", &[("staff", &claudine_id.to_string())])
+            .await
+            .status,
+        303
+    );
     // Not a worker of this centre: refused.
-    let aline_id = app.state.store.staff_by_phone(&kanda::domain::Phone::from_trusted(ALINE.into())).await.unwrap().unwrap().id;
-    assert_eq!(send(&mut b, "assign", &[("staff", &aline_id.to_string())]).await.status, 422);
-    assert_eq!(send(&mut b, "referrals", &[("service", "health"), ("note", "clinic")]).await.status, 303);
-    assert_eq!(send(&mut b, "referrals", &[("service", "astrology")]).await.status, 422);
-    assert_eq!(send(&mut b, "follow-up", &[("volunteer", "0788000001"), ("days", "14")]).await.status, 303);
-    assert_eq!(send(&mut b, "follow-up", &[("volunteer", "0788000001"), ("days", "400")]).await.status, 422);
+    let aline_id = app
+        .state
+        .store
+        .staff_by_phone(&kanda::domain::Phone::from_trusted(ALINE.into()))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(
+        send(&mut b, "assign", &[("staff", &aline_id.to_string())])
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        send(
+            &mut b,
+            "referrals",
+            &[("service", "health"), ("note", "clinic")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        send(&mut b, "referrals", &[("service", "astrology")])
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        send(
+            &mut b,
+            "follow-up",
+            &[("volunteer", "0788000001"), ("days", "14")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        send(
+            &mut b,
+            "follow-up",
+            &[("volunteer", "0788000001"), ("days", "400")]
+        )
+        .await
+        .status,
+        422
+    );
     // Grace is reminded to visit in 14 days, not the deployment's default.
     let case_id = app.state.store.case_id(&r).await.unwrap().unwrap();
-    let reminders: Vec<_> = app.state.store.timers_of_case(case_id).await.unwrap().into_iter()
+    let reminders: Vec<_> = app
+        .state
+        .store
+        .timers_of_case(case_id)
+        .await
+        .unwrap()
+        .into_iter()
         .filter(|t| t.kind == "visit_reminder" && t.state.as_str() == "pending")
         .collect();
     assert_eq!(reminders.len(), 1);
     let now = app.state.store.clock().now_ms();
     assert_eq!(reminders[0].due_at - now, 14 * 86_400_000);
-    assert_eq!(send(&mut b, "stage", &[("stage", "assessed")]).await.status, 303);
+    assert_eq!(
+        send(&mut b, "stage", &[("stage", "assessed")]).await.status,
+        303
+    );
     // Closing needs a reason from the list.
-    assert_eq!(send(&mut b, "stage", &[("stage", "closed")]).await.status, 422);
-    assert_eq!(send(&mut b, "stage", &[("stage", "closed"), ("reason", "bored")]).await.status, 422);
+    assert_eq!(
+        send(&mut b, "stage", &[("stage", "closed")]).await.status,
+        422
+    );
+    assert_eq!(
+        send(&mut b, "stage", &[("stage", "closed"), ("reason", "bored")])
+            .await
+            .status,
+        422
+    );
     assert_eq!(stage_of(&app, &r).await, "assessed");
-    assert_eq!(send(&mut b, "stage", &[("stage", "closed"), ("reason", "plan_completed")]).await.status, 303);
+    assert_eq!(
+        send(
+            &mut b,
+            "stage",
+            &[("stage", "closed"), ("reason", "plan_completed")]
+        )
+        .await
+        .status,
+        303
+    );
     assert_eq!(stage_of(&app, &r).await, "closed");
-    assert_eq!(send(&mut b, "stage", &[("stage", "reopened")]).await.status, 422, "a reason is needed");
-    assert_eq!(send(&mut b, "stage", &[("stage", "reopened"), ("reason", "new report")]).await.status, 303);
+    assert_eq!(
+        send(&mut b, "stage", &[("stage", "reopened")]).await.status,
+        422,
+        "a reason is needed"
+    );
+    assert_eq!(
+        send(
+            &mut b,
+            "stage",
+            &[("stage", "reopened"), ("reason", "new report")]
+        )
+        .await
+        .status,
+        303
+    );
     assert_eq!(stage_of(&app, &r).await, "acknowledged");
 
     let page = b.get(&path).await;
-    for shown in ["Met the aunt.", "Claudine Uwase", "Health", "Plan completed", "Reopened", "new report", "Grace Uwimana"] {
+    for shown in [
+        "Met the aunt.",
+        "Claudine Uwase",
+        "Health",
+        "Plan completed",
+        "Reopened",
+        "new report",
+        "Grace Uwimana",
+    ] {
         assert!(page.body.contains(shown), "{shown} on the page");
     }
     let view = app.state.work.view(&r).await.unwrap().unwrap();
     let kinds: Vec<_> = view.timeline.iter().map(|e| e.kind.as_str()).collect();
-    for k in ["acknowledged", "note", "assigned", "referred", "follow_up_set", "assessed", "closed", "reopened"] {
-        assert_eq!(kinds.iter().filter(|x| **x == k).count(), 1, "{k} once in {kinds:?}");
+    for k in [
+        "acknowledged",
+        "note",
+        "assigned",
+        "referred",
+        "follow_up_set",
+        "assessed",
+        "closed",
+        "reopened",
+    ] {
+        assert_eq!(
+            kinds.iter().filter(|x| **x == k).count(),
+            1,
+            "{k} once in {kinds:?}"
+        );
     }
     let changes: Vec<_> = audit_actions(&app, CLAUDINE)
         .await
@@ -363,7 +559,16 @@ async fn a_caseworker_works_a_case_through_its_forms(db: Db) {
         .collect();
     assert_eq!(
         changes,
-        ["case_stage", "case_note", "case_assign", "case_referral", "case_follow_up", "case_stage", "case_stage", "case_stage"]
+        [
+            "case_stage",
+            "case_note",
+            "case_assign",
+            "case_referral",
+            "case_follow_up",
+            "case_stage",
+            "case_stage",
+            "case_stage"
+        ]
     );
     app.stop().await;
 }
@@ -378,7 +583,12 @@ async fn a_transfer_waits_for_the_receiving_manager(db: Db) {
     let p = claudine
         .post(
             &format!("{path}/transfer"),
-            &[("csrf", &csrf), ("key", &key), ("centre", "CAPE-E"), ("reason", "The family moved to Rwamagana")],
+            &[
+                ("csrf", &csrf),
+                ("key", &key),
+                ("centre", "CAPE-E"),
+                ("reason", "The family moved to Rwamagana"),
+            ],
         )
         .await;
     assert_eq!(p.status, 303, "{}", p.body);
@@ -387,7 +597,10 @@ async fn a_transfer_waits_for_the_receiving_manager(db: Db) {
     assert_eq!(claudine.get(&path).await.status, 200);
     let mut patrick = Browser::sign_in(&app, PATRICK).await;
     let list = patrick.get("/cases").await;
-    assert!(list.body.contains(r.as_str()), "waiting transfers are listed");
+    assert!(
+        list.body.contains(r.as_str()),
+        "waiting transfers are listed"
+    );
     let page = patrick.get(&path).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("The family moved to Rwamagana"));
@@ -398,29 +611,72 @@ async fn a_transfer_waits_for_the_receiving_manager(db: Db) {
         let mut b = Browser::sign_in(&app, phone).await;
         let (csrf, key) = b.form_of(&path).await;
         let p = b
-            .post(&format!("{path}/transfer/decision"), &[("csrf", &csrf), ("key", &key), ("decision", "accept")])
+            .post(
+                &format!("{path}/transfer/decision"),
+                &[("csrf", &csrf), ("key", &key), ("decision", "accept")],
+            )
             .await;
         assert!(matches!(p.status, 403 | 422), "{phone}: {}", p.status);
     }
-    assert_eq!(app.state.store.case_row(&r).await.unwrap().unwrap().centre_code, "CAPE-S");
+    assert_eq!(
+        app.state
+            .store
+            .case_row(&r)
+            .await
+            .unwrap()
+            .unwrap()
+            .centre_code,
+        "CAPE-S"
+    );
 
     let (csrf, key) = patrick.form_of(&path).await;
     let p = patrick
-        .post(&format!("{path}/transfer/decision"), &[("csrf", &csrf), ("key", &key), ("decision", "accept")])
+        .post(
+            &format!("{path}/transfer/decision"),
+            &[("csrf", &csrf), ("key", &key), ("decision", "accept")],
+        )
         .await;
     assert_eq!(p.status, 303, "{}", p.body);
-    assert_eq!(app.state.store.case_row(&r).await.unwrap().unwrap().centre_code, "CAPE-E");
+    assert_eq!(
+        app.state
+            .store
+            .case_row(&r)
+            .await
+            .unwrap()
+            .unwrap()
+            .centre_code,
+        "CAPE-E"
+    );
     // Now the south has no access, the east works it.
     assert_eq!(claudine.get(&path).await.status, 404);
     let mut aline = Browser::sign_in(&app, ALINE).await;
     let (csrf, key) = aline.form_of(&path).await;
     let p = aline
-        .post(&format!("{path}/stage"), &[("csrf", &csrf), ("key", &key), ("stage", "acknowledged")])
+        .post(
+            &format!("{path}/stage"),
+            &[("csrf", &csrf), ("key", &key), ("stage", "acknowledged")],
+        )
         .await;
     assert_eq!(p.status, 303);
-    let kinds: Vec<_> = app.state.work.view(&r).await.unwrap().unwrap().timeline.into_iter().map(|e| e.kind).collect();
-    assert!(kinds.contains(&"transfer_requested".into()) && kinds.contains(&"transfer_accepted".into()));
-    let decided: Vec<_> = audit_actions(&app, PATRICK).await.into_iter().map(|(a, _, _)| a).collect();
+    let kinds: Vec<_> = app
+        .state
+        .work
+        .view(&r)
+        .await
+        .unwrap()
+        .unwrap()
+        .timeline
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.contains(&"transfer_requested".into()) && kinds.contains(&"transfer_accepted".into())
+    );
+    let decided: Vec<_> = audit_actions(&app, PATRICK)
+        .await
+        .into_iter()
+        .map(|(a, _, _)| a)
+        .collect();
     assert!(decided.contains(&"transfer_accepted".into()));
     app.stop().await;
 }
@@ -432,11 +688,18 @@ async fn pages_speak_the_staff_members_language(db: Db) {
     let mut jean = Browser::sign_in(&app, JEAN).await;
     let list = jean.get("/cases").await;
     assert!(list.body.contains("<html lang=\"fr\">") && list.body.contains("<h1>Dossiers</h1>"));
-    assert!(jean.get(&format!("/cases/{r}")).await.body.contains("Échéances"));
+    assert!(jean
+        .get(&format!("/cases/{r}"))
+        .await
+        .body
+        .contains("Échéances"));
     let mut patrick = Browser::sign_in(&app, PATRICK).await;
     let list = patrick.get("/cases").await;
     assert!(list.body.contains("<html lang=\"rw\">"));
-    assert!(list.body.contains("draft") || list.body.contains("umushinga"), "a draft says so");
+    assert!(
+        list.body.contains("draft") || list.body.contains("umushinga"),
+        "a draft says so"
+    );
     // Before signing in: the language asked for, or the browser's.
     let mut b = Browser::new(&app);
     assert!(b.get("/login?lang=fr").await.body.contains("Connexion"));
@@ -449,8 +712,13 @@ async fn the_audit_log_refuses_changes(db: Db) {
     Browser::sign_in(&app, CLAUDINE).await;
     let url = &db.url;
     sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.unwrap();
-    for sql in ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"] {
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+    ] {
         let e = sqlx::query(sql).execute(&mut conn).await;
         assert!(e.is_err(), "{sql} must fail");
         assert!(format!("{:?}", e.unwrap_err()).contains("append-only"));
@@ -468,8 +736,15 @@ async fn cookies_are_secure_behind_https(db: Db) {
     let form = b.get("/login").await;
     assert!(form.set_cookies().iter().all(|c| c.contains("; Secure")));
     let p = b.try_sign_in(CLAUDINE, DEMO_PASSWORD).await;
-    let session = p.set_cookies().into_iter().find(|c| c.starts_with("kanda_session=")).unwrap();
-    assert!(session.contains("; Secure") && session.contains("HttpOnly"), "{session}");
+    let session = p
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("kanda_session="))
+        .unwrap();
+    assert!(
+        session.contains("; Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
     app.stop().await;
 }
 
@@ -481,12 +756,23 @@ async fn national_staff_see_every_centre(db: Db) {
     for phone in [ADMIN, AUDITOR] {
         let mut b = Browser::sign_in(&app, phone).await;
         let list = b.get("/cases").await;
-        assert!(list.body.contains(south.as_str()) && list.body.contains(east.as_str()), "{phone}");
+        assert!(
+            list.body.contains(south.as_str()) && list.body.contains(east.as_str()),
+            "{phone}"
+        );
         let only_east = b.get("/cases?centre=CAPE-E").await;
         assert!(!only_east.body.contains(south.as_str()) && only_east.body.contains(east.as_str()));
         let by_district = b.get("/cases?district=E-RWA").await;
-        assert!(!by_district.body.contains(south.as_str()) && by_district.body.contains(east.as_str()));
-        assert!(by_district.body.contains("<option value=\"E-RWA\" selected>Rwamagana</option>"), "{}", by_district.body);
+        assert!(
+            !by_district.body.contains(south.as_str()) && by_district.body.contains(east.as_str())
+        );
+        assert!(
+            by_district
+                .body
+                .contains("<option value=\"E-RWA\" selected>Rwamagana</option>"),
+            "{}",
+            by_district.body
+        );
     }
     // A filter value that is none of the choices is refused, not ignored.
     let mut b = Browser::sign_in(&app, ADMIN).await;

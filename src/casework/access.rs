@@ -168,8 +168,14 @@ impl CaseWork {
     ) -> Result<SignIn, StoreError> {
         let now = self.store.clock().now_ms();
         let Some(phone) = phone else {
-            self.audit("unknown", "sign_in_failed", None, address, Some("not a phone number".into()))
-                .await?;
+            self.audit(
+                "unknown",
+                "sign_in_failed",
+                None,
+                address,
+                Some("not a phone number".into()),
+            )
+            .await?;
             return Ok(SignIn::Refused);
         };
         let account = self.store.account(phone).await?;
@@ -196,15 +202,24 @@ impl CaseWork {
                     Some(a) if a.password_hash.is_none() => "no password set",
                     Some(_) => "wrong password",
                 };
-                self.audit(phone.as_str(), "sign_in_failed", None, address.clone(), Some(why.into()))
-                    .await?;
+                self.audit(
+                    phone.as_str(),
+                    "sign_in_failed",
+                    None,
+                    address.clone(),
+                    Some(why.into()),
+                )
+                .await?;
                 tracing::warn!(phone = %phone.redacted(), why, "sign-in failed");
                 let Some(a) = other else {
                     return Ok(SignIn::Refused);
                 };
                 let window = LOCKOUT_WINDOW.as_millis() as i64;
                 let since = now - window;
-                let failures = self.store.failed_sign_ins_since(phone.as_str(), since).await?;
+                let failures = self
+                    .store
+                    .failed_sign_ins_since(phone.as_str(), since)
+                    .await?;
                 if failures >= LOCKOUT_FAILURES {
                     let until = now + window;
                     self.store.lock_account(a.staff.id, until).await?;
@@ -219,9 +234,15 @@ impl CaseWork {
         let token = new_token("");
         let csrf = random_token();
         self.store
-            .open_web_session(&token_hash(&token), account.staff.id, &csrf, address.clone())
+            .open_web_session(
+                &token_hash(&token),
+                account.staff.id,
+                &csrf,
+                address.clone(),
+            )
             .await?;
-        self.audit(phone.as_str(), "sign_in", None, address, None).await?;
+        self.audit(phone.as_str(), "sign_in", None, address, None)
+            .await?;
         Ok(SignIn::Opened {
             token,
             staff: account.staff,
@@ -233,7 +254,11 @@ impl CaseWork {
     pub async fn web_session(&self, token: &str) -> Result<Option<SessionOf>, StoreError> {
         let now = self.store.clock().now_ms();
         let ttl = self.settings.session_ttl.as_millis() as i64;
-        let Some(session) = self.store.web_session(&token_hash(token), now - ttl).await? else {
+        let Some(session) = self
+            .store
+            .web_session(&token_hash(token), now - ttl)
+            .await?
+        else {
             return Ok(None);
         };
         if now - session.seen_at >= TOUCH_EVERY_MS {
@@ -260,10 +285,20 @@ impl CaseWork {
     }
 
     /// Ends a session (sign-out), in the audit log.
-    pub async fn sign_out(&self, session: &SessionOf, address: Option<String>) -> Result<(), StoreError> {
+    pub async fn sign_out(
+        &self,
+        session: &SessionOf,
+        address: Option<String>,
+    ) -> Result<(), StoreError> {
         self.store.end_web_session(session.id).await?;
-        self.audit(session.staff.phone.as_str(), "sign_out", None, address, None)
-            .await
+        self.audit(
+            session.staff.phone.as_str(),
+            "sign_out",
+            None,
+            address,
+            None,
+        )
+        .await
     }
 
     /// Issues an API token (`kanda token issue`): the token, shown once.
@@ -298,13 +333,23 @@ impl CaseWork {
             _ => {}
         }
         let token = new_token("kanda_");
-        match self.store.issue_token(name, &token_hash(&token), role, centre).await {
+        match self
+            .store
+            .issue_token(name, &token_hash(&token), role, centre)
+            .await
+        {
             Err(e) if e.is_unique_violation() => Err(AccessError::TokenExists(name.into())),
             Err(StoreError::Invalid(e)) => Err(AccessError::Invalid(e)),
             Err(e) => Err(e.into()),
             Ok(()) => {
-                self.audit(&format!("token:{name}"), "token_issued", None, None, Some(role.to_string()))
-                    .await?;
+                self.audit(
+                    &format!("token:{name}"),
+                    "token_issued",
+                    None,
+                    None,
+                    Some(role.to_string()),
+                )
+                .await?;
                 Ok(token)
             }
         }

@@ -197,8 +197,14 @@ impl CaseWork {
     ) -> Result<Vec<StaffListing>, AdminError> {
         Self::may_manage(actor)?;
         let rows = self.store.staff_listing(centre.map(|c| c.id)).await?;
-        self.audit(&actor.label, "staff_listed", None, address, Some(scope_detail(centre)))
-            .await?;
+        self.audit(
+            &actor.label,
+            "staff_listed",
+            None,
+            address,
+            Some(scope_detail(centre)),
+        )
+        .await?;
         Ok(rows)
     }
 
@@ -211,8 +217,14 @@ impl CaseWork {
     ) -> Result<Vec<VolunteerListing>, AdminError> {
         Self::may_manage(actor)?;
         let rows = self.store.volunteer_listing(centre.map(|c| c.id)).await?;
-        self.audit(&actor.label, "volunteers_listed", None, address, Some(scope_detail(centre)))
-            .await?;
+        self.audit(
+            &actor.label,
+            "volunteers_listed",
+            None,
+            address,
+            Some(scope_detail(centre)),
+        )
+        .await?;
         Ok(rows)
     }
 
@@ -230,8 +242,14 @@ impl CaseWork {
             let rota = self.store.rota(c.id).await?;
             out.push((c, rota));
         }
-        self.audit(&actor.label, "rota_viewed", None, address, Some(scope_detail(centre)))
-            .await?;
+        self.audit(
+            &actor.label,
+            "rota_viewed",
+            None,
+            address,
+            Some(scope_detail(centre)),
+        )
+        .await?;
         Ok(out)
     }
 
@@ -249,8 +267,14 @@ impl CaseWork {
             let chain = self.store.escalation_chain(c.id).await?;
             out.push((c, chain));
         }
-        self.audit(&actor.label, "chain_viewed", None, address, Some(scope_detail(centre)))
-            .await?;
+        self.audit(
+            &actor.label,
+            "chain_viewed",
+            None,
+            address,
+            Some(scope_detail(centre)),
+        )
+        .await?;
         Ok(out)
     }
 
@@ -288,8 +312,14 @@ impl CaseWork {
             .await
             .map_err(AdminError::Import)?;
         if let Imported::Rows(n) = &outcome {
-            self.audit(&actor.label, sheet.imported(), None, address, Some(format!("{n} rows")))
-                .await?;
+            self.audit(
+                &actor.label,
+                sheet.imported(),
+                None,
+                address,
+                Some(format!("{n} rows")),
+            )
+            .await?;
         }
         Ok(outcome)
     }
@@ -309,14 +339,29 @@ impl CaseWork {
         let centre = only.clone().or(new.centre_code.clone()).unwrap_or_default();
         let csv = one_row(
             importer.columns(Sheet::Staff),
-            &[new.phone.as_str(), &new.name, new.role.as_str(), &centre, new.locale.as_str()],
+            &[
+                new.phone.as_str(),
+                &new.name,
+                new.role.as_str(),
+                &centre,
+                new.locale.as_str(),
+            ],
         );
         let outcome = importer
             .import(Sheet::Staff, "form", &csv, only.as_deref())
             .await
             .map_err(AdminError::Import)?;
         if let Imported::Rows(_) = outcome {
-            let detail = format!("{} {} {}", new.phone, new.role, if centre.is_empty() { "national" } else { &centre });
+            let detail = format!(
+                "{} {} {}",
+                new.phone,
+                new.role,
+                if centre.is_empty() {
+                    "national"
+                } else {
+                    &centre
+                }
+            );
             self.audit(&actor.label, "staff_added", None, address, Some(detail))
                 .await?;
         }
@@ -343,8 +388,14 @@ impl CaseWork {
         }
         if self.store.deactivate_staff(actor.scope, staff_id).await? {
             let detail = format!("staff:{staff_id} {}", entry.phone);
-            self.audit(&actor.label, "staff_deactivated", None, address, Some(detail))
-                .await?;
+            self.audit(
+                &actor.label,
+                "staff_deactivated",
+                None,
+                address,
+                Some(detail),
+            )
+            .await?;
         }
         Ok(entry)
     }
@@ -362,7 +413,12 @@ impl CaseWork {
         let only = self.import_centre(actor).await?;
         let csv = one_row(
             importer.columns(Sheet::Volunteers),
-            &[new.phone.as_str(), &new.name, new.locale.as_str(), &new.village_code],
+            &[
+                new.phone.as_str(),
+                &new.name,
+                new.locale.as_str(),
+                &new.village_code,
+            ],
         );
         let outcome = importer
             .import(Sheet::Volunteers, "form", &csv, only.as_deref())
@@ -390,10 +446,20 @@ impl CaseWork {
             .volunteer_entry(actor.scope, volunteer_id)
             .await?
             .ok_or(AdminError::NotFound)?;
-        if self.store.deactivate_volunteer(actor.scope, volunteer_id).await? {
+        if self
+            .store
+            .deactivate_volunteer(actor.scope, volunteer_id)
+            .await?
+        {
             let detail = format!("volunteer:{volunteer_id} {}", entry.phone);
-            self.audit(&actor.label, "volunteer_deactivated", None, address, Some(detail))
-                .await?;
+            self.audit(
+                &actor.label,
+                "volunteer_deactivated",
+                None,
+                address,
+                Some(detail),
+            )
+            .await?;
         }
         Ok(entry)
     }

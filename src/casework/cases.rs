@@ -81,7 +81,9 @@ async fn change_stage(
             )))
         }
         (StageChange::Reopen, None) => {
-            return Err(CaseError::Invalid("a reopened case needs its reason".into()))
+            return Err(CaseError::Invalid(
+                "a reopened case needs its reason".into(),
+            ))
         }
         _ => {}
     }

@@ -8,10 +8,10 @@
 
 use super::{cases::CaseError, CaseWork};
 use crate::{
-    domain::{
-        Actor, CaseRef, Phone, Scope, StageChange, REFERRAL_OUTCOMES, REFERRAL_SERVICES,
+    domain::{Actor, CaseRef, Phone, Scope, StageChange, REFERRAL_OUTCOMES, REFERRAL_SERVICES},
+    store::{
+        CaseDetail, CaseEvent, CaseFilter, CasePage, NewEvent, Referral, StoreError, Transfer,
     },
-    store::{CaseDetail, CaseEvent, CaseFilter, CasePage, NewEvent, Referral, StoreError, Transfer},
 };
 
 /// The longest note, reason or outcome text kept.
@@ -30,16 +30,28 @@ pub enum Work {
     /// Assign to a staff member (by row id) of the case's centre.
     Assign(i64),
     /// Ask another centre (by code) to take the case.
-    Transfer { to_centre: String, reason: String },
+    Transfer {
+        to_centre: String,
+        reason: String,
+    },
     /// The receiving centre decides a pending transfer.
-    Decide { accept: bool, note: Option<String> },
-    Refer { service: String, note: Option<String> },
+    Decide {
+        accept: bool,
+        note: Option<String>,
+    },
+    Refer {
+        service: String,
+        note: Option<String>,
+    },
     Outcome {
         referral: i64,
         outcome: String,
         note: Option<String>,
     },
-    FollowUp { volunteer: Phone, interval_days: i64 },
+    FollowUp {
+        volunteer: Phone,
+        interval_days: i64,
+    },
 }
 
 impl Work {
@@ -95,9 +107,18 @@ impl CaseWork {
         via: &str,
         address: Option<String>,
     ) -> Result<CasePage, StoreError> {
-        let cases = self.store.case_page(actor.scope, filter, page, per_page).await?;
-        self.audit(&actor.label, "cases_listed", None, address, Some(via.into()))
+        let cases = self
+            .store
+            .case_page(actor.scope, filter, page, per_page)
             .await?;
+        self.audit(
+            &actor.label,
+            "cases_listed",
+            None,
+            address,
+            Some(via.into()),
+        )
+        .await?;
         Ok(cases)
     }
 
@@ -137,9 +158,18 @@ impl CaseWork {
         let Some(case) = self.store.case_detail(actor.scope, reference).await? else {
             return Ok(None);
         };
-        self.audit(&actor.label, "case_viewed", Some(case.id), address, Some(via.into()))
-            .await?;
-        let view = self.view(reference).await?.ok_or_else(|| CaseError::NoCase(reference.clone()))?;
+        self.audit(
+            &actor.label,
+            "case_viewed",
+            Some(case.id),
+            address,
+            Some(via.into()),
+        )
+        .await?;
+        let view = self
+            .view(reference)
+            .await?
+            .ok_or_else(|| CaseError::NoCase(reference.clone()))?;
         Ok(Some(CaseFile {
             referrals: self.store.referrals(case.id).await?,
             transfer: self.store.pending_transfer(case.id).await?,
@@ -164,7 +194,10 @@ impl CaseWork {
             return Err(CaseError::Forbidden(actor.role));
         }
         let action = work.action();
-        let event = |case_id: i64, kind: &'static str, outcome: Option<String>, note: Option<String>| NewEvent {
+        let event = |case_id: i64,
+                     kind: &'static str,
+                     outcome: Option<String>,
+                     note: Option<String>| NewEvent {
             case_id,
             kind,
             actor: Some(actor.timeline_name()),
@@ -180,38 +213,79 @@ impl CaseWork {
             if !actor.role.manages() {
                 return Err(CaseError::Forbidden(actor.role));
             }
-            let case = self.store.case_detail(actor.scope, reference).await?.ok_or_else(no_case)?;
+            let case = self
+                .store
+                .case_detail(actor.scope, reference)
+                .await?
+                .ok_or_else(no_case)?;
             let transfer = self.store.pending_transfer(case.id).await?;
             let Some(t) = transfer.filter(|t| match actor.scope {
                 Scope::Centre(id) => id == t.to_centre_id,
                 Scope::National => true,
             }) else {
-                return Err(CaseError::Invalid("no transfer to your centre is waiting on this case".into()));
+                return Err(CaseError::Invalid(
+                    "no transfer to your centre is waiting on this case".into(),
+                ));
             };
             let staff = actor.staff_id.ok_or(CaseError::Forbidden(actor.role))?;
             let note = optional(note.clone());
             let done = if *accept {
-                self.store.accept_transfer(t.id, t.to_centre_id, staff, note.clone()).await?
+                self.store
+                    .accept_transfer(t.id, t.to_centre_id, staff, note.clone())
+                    .await?
             } else {
-                self.store.reject_transfer(t.id, t.to_centre_id, staff, note.clone()).await?
+                self.store
+                    .reject_transfer(t.id, t.to_centre_id, staff, note.clone())
+                    .await?
             };
             if !done {
-                return Err(CaseError::Invalid("the transfer was decided meanwhile".into()));
+                return Err(CaseError::Invalid(
+                    "the transfer was decided meanwhile".into(),
+                ));
             }
-            let kind = if *accept { "transfer_accepted" } else { "transfer_rejected" };
+            let kind = if *accept {
+                "transfer_accepted"
+            } else {
+                "transfer_rejected"
+            };
             self.store
                 .record_event(&event(case.id, kind, Some(t.to_centre.clone()), note))
                 .await?;
-            self.audit(&actor.label, action, Some(case.id), address, Some(t.to_centre))
-                .await?;
+            self.audit(
+                &actor.label,
+                action,
+                Some(case.id),
+                address,
+                Some(t.to_centre),
+            )
+            .await?;
             return Ok(());
         }
-        if let Work::Stage { change, reason, note } = work {
+        if let Work::Stage {
+            change,
+            reason,
+            note,
+        } = work
+        {
             let changed = self
-                .record_stage_as(actor, reference, change, optional(reason), optional(note), via, source_key.clone())
+                .record_stage_as(
+                    actor,
+                    reference,
+                    change,
+                    optional(reason),
+                    optional(note),
+                    via,
+                    source_key.clone(),
+                )
                 .await?;
-            self.audit(&actor.label, action, Some(changed.case.id), address, Some(change.event().into()))
-                .await?;
+            self.audit(
+                &actor.label,
+                action,
+                Some(changed.case.id),
+                address,
+                Some(change.event().into()),
+            )
+            .await?;
             return Ok(());
         }
         let (case_id, _) = self
@@ -223,32 +297,45 @@ impl CaseWork {
         let detail = match work {
             Work::Note(note) => {
                 let note = text(&note, "the note")?;
-                self.store.record_event(&event(case_id, "note", None, Some(note))).await?;
+                self.store
+                    .record_event(&event(case_id, "note", None, Some(note)))
+                    .await?;
                 None
             }
             Work::Assign(staff) => {
                 if !self.store.assign_case(case_id, staff).await? {
-                    return Err(CaseError::Invalid("that person is not a caseworker of the case's centre".into()));
+                    return Err(CaseError::Invalid(
+                        "that person is not a caseworker of the case's centre".into(),
+                    ));
                 }
                 let name = self.store.staff_by_id(staff).await?.map(|s| s.name);
-                self.store.record_event(&event(case_id, "assigned", name.clone(), None)).await?;
+                self.store
+                    .record_event(&event(case_id, "assigned", name.clone(), None))
+                    .await?;
                 Some(format!("staff:{staff}"))
             }
             Work::Transfer { to_centre, reason } => {
                 let reason = text(&reason, "the reason")?;
-                let to = self
-                    .store
-                    .centre_id(&to_centre)
-                    .await?
-                    .ok_or_else(|| CaseError::Invalid(format!("centre `{to_centre}` is unknown")))?;
+                let to = self.store.centre_id(&to_centre).await?.ok_or_else(|| {
+                    CaseError::Invalid(format!("centre `{to_centre}` is unknown"))
+                })?;
                 let by = staff_id.ok_or(CaseError::Forbidden(actor.role))?;
-                if !self.store.request_transfer(case_id, to, &reason, by).await? {
+                if !self
+                    .store
+                    .request_transfer(case_id, to, &reason, by)
+                    .await?
+                {
                     return Err(CaseError::Invalid(
                         "a transfer is already waiting, or that is the case's own centre".into(),
                     ));
                 }
                 self.store
-                    .record_event(&event(case_id, "transfer_requested", Some(to_centre.clone()), Some(reason)))
+                    .record_event(&event(
+                        case_id,
+                        "transfer_requested",
+                        Some(to_centre.clone()),
+                        Some(reason),
+                    ))
                     .await?;
                 Some(to_centre)
             }
@@ -261,13 +348,19 @@ impl CaseWork {
                 }
                 let by = staff_id.ok_or(CaseError::Forbidden(actor.role))?;
                 let note = optional(note);
-                self.store.add_referral(case_id, &service, note.clone(), by).await?;
+                self.store
+                    .add_referral(case_id, &service, note.clone(), by)
+                    .await?;
                 self.store
                     .record_event(&event(case_id, "referred", Some(service.clone()), note))
                     .await?;
                 Some(service)
             }
-            Work::Outcome { referral, outcome, note } => {
+            Work::Outcome {
+                referral,
+                outcome,
+                note,
+            } => {
                 if !REFERRAL_OUTCOMES.contains(&outcome.as_str()) {
                     return Err(CaseError::Invalid(format!(
                         "outcome `{outcome}`: use {}",
@@ -275,23 +368,48 @@ impl CaseWork {
                     )));
                 }
                 let note = optional(note);
-                if !self.store.referral_outcome(case_id, referral, &outcome, note.clone()).await? {
+                if !self
+                    .store
+                    .referral_outcome(case_id, referral, &outcome, note.clone())
+                    .await?
+                {
                     return Err(CaseError::Invalid("this case has no such referral".into()));
                 }
                 self.store
-                    .record_event(&event(case_id, "referral_outcome", Some(outcome.clone()), note))
+                    .record_event(&event(
+                        case_id,
+                        "referral_outcome",
+                        Some(outcome.clone()),
+                        note,
+                    ))
                     .await?;
                 Some(outcome)
             }
-            Work::FollowUp { volunteer, interval_days } => {
+            Work::FollowUp {
+                volunteer,
+                interval_days,
+            } => {
                 if !(1..=90).contains(&interval_days) {
-                    return Err(CaseError::Invalid("a visit interval is 1 to 90 days".into()));
+                    return Err(CaseError::Invalid(
+                        "a visit interval is 1 to 90 days".into(),
+                    ));
                 }
-                if !self.store.set_follow_up(case_id, volunteer.as_str(), interval_days).await? {
-                    return Err(CaseError::Invalid(format!("{volunteer} is not a registered volunteer")));
+                if !self
+                    .store
+                    .set_follow_up(case_id, volunteer.as_str(), interval_days)
+                    .await?
+                {
+                    return Err(CaseError::Invalid(format!(
+                        "{volunteer} is not a registered volunteer"
+                    )));
                 }
                 self.store
-                    .record_event(&event(case_id, "follow_up_set", Some(format!("{interval_days}")), None))
+                    .record_event(&event(
+                        case_id,
+                        "follow_up_set",
+                        Some(format!("{interval_days}")),
+                        None,
+                    ))
                     .await?;
                 if let Err(e) = super::deadlines::follow_up_set(self, case_id, &source_key).await {
                     tracing::error!(error = %format!("{e:#}"), "visit reminder not moved to the new interval");
@@ -300,7 +418,8 @@ impl CaseWork {
             }
             Work::Stage { .. } | Work::Decide { .. } => unreachable!("handled above"),
         };
-        self.audit(&actor.label, action, Some(case_id), address, detail).await?;
+        self.audit(&actor.label, action, Some(case_id), address, detail)
+            .await?;
         Ok(())
     }
 }

@@ -405,7 +405,10 @@ impl Importer<'_> {
                     if code.is_empty() {
                         refuse(*line, format!("centre_code is empty: national staff (admin, auditor) are an administrator's to add; give {centre}"));
                     } else if code != centre {
-                        refuse(*line, format!("centre_code `{code}`: you may import rows of {centre} only"));
+                        refuse(
+                            *line,
+                            format!("centre_code `{code}`: you may import rows of {centre} only"),
+                        );
                     }
                     match phone(r).and_then(|p| staff.get(&p).map(|c| (p, c))) {
                         Some((p, Some(other))) if other != centre => refuse(*line, format!("phone {p} is a staff member of {other}: only its manager or an administrator may change them")),
@@ -418,7 +421,10 @@ impl Importer<'_> {
                 for (line, r) in rows {
                     let code = r["centre_code"].trim();
                     if code != centre {
-                        refuse(*line, format!("centre_code `{code}`: you may import rows of {centre} only"));
+                        refuse(
+                            *line,
+                            format!("centre_code `{code}`: you may import rows of {centre} only"),
+                        );
                     }
                 }
             }
@@ -428,8 +434,14 @@ impl Importer<'_> {
                 for (line, r) in rows {
                     let village = r["village_code"].trim();
                     match villages.get(village) {
-                        _ if village.is_empty() => refuse(*line, format!("village_code is empty: give a village of {centre}'s province")),
-                        Some(other) if other != centre => refuse(*line, format!("village `{village}` is {other}'s, not {centre}'s")),
+                        _ if village.is_empty() => refuse(
+                            *line,
+                            format!("village_code is empty: give a village of {centre}'s province"),
+                        ),
+                        Some(other) if other != centre => refuse(
+                            *line,
+                            format!("village `{village}` is {other}'s, not {centre}'s"),
+                        ),
                         // An unknown village is named by the import's own check.
                         _ => {}
                     }

@@ -116,7 +116,10 @@ pub(super) async fn audit(config: Config, command: AuditCommand) -> anyhow::Resu
                             r.action,
                             r.case.as_deref().unwrap_or("-"),
                             r.address.as_deref().unwrap_or("-"),
-                            r.detail.as_deref().map(|d| format!("  {d}")).unwrap_or_default()
+                            r.detail
+                                .as_deref()
+                                .map(|d| format!("  {d}"))
+                                .unwrap_or_default()
                         );
                     }
                 }

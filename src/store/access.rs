@@ -138,7 +138,11 @@ impl Store {
 
     /// The session a cookie's token hash opens, when it was seen since
     /// `seen_since` (ms) and its staff member is still active.
-    pub async fn web_session(&self, token_hash: &str, seen_since: i64) -> Result<Option<SessionOf>> {
+    pub async fn web_session(
+        &self,
+        token_hash: &str,
+        seen_since: i64,
+    ) -> Result<Option<SessionOf>> {
         let sql = format!(
             "SELECT {STAFF_COLUMNS}, w.id AS session_id, w.csrf, w.seen_at
              FROM web_sessions w JOIN staff s ON s.id = w.staff_id

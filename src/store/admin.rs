@@ -40,7 +40,8 @@ pub struct VolunteerListing {
     pub active: bool,
 }
 
-const STAFF_LISTING: &str = "SELECT s.id, s.phone, s.name, s.role, s.centre_id, c.code AS centre_code, s.locale, s.active
+const STAFF_LISTING: &str =
+    "SELECT s.id, s.phone, s.name, s.role, s.centre_id, c.code AS centre_code, s.locale, s.active
      FROM staff s LEFT JOIN centres c ON c.id = s.centre_id";
 
 const VOLUNTEER_LISTING: &str = "SELECT v.id, v.phone, v.name, v.locale, v.active,
@@ -103,11 +104,13 @@ impl Store {
     pub async fn staff_entry(&self, scope: Scope, id: i64) -> Result<Option<StaffListing>> {
         let row = match scope {
             Scope::Centre(centre) => {
-                sqlx::query(&format!("{STAFF_LISTING} WHERE s.id = $1 AND s.centre_id = $2"))
-                    .bind(id)
-                    .bind(centre)
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "{STAFF_LISTING} WHERE s.id = $1 AND s.centre_id = $2"
+                ))
+                .bind(id)
+                .bind(centre)
+                .fetch_optional(&self.pool)
+                .await?
             }
             Scope::National => {
                 sqlx::query(&format!("{STAFF_LISTING} WHERE s.id = $1"))
@@ -185,11 +188,13 @@ impl Store {
     pub async fn volunteer_entry(&self, scope: Scope, id: i64) -> Result<Option<VolunteerListing>> {
         let row = match scope {
             Scope::Centre(centre) => {
-                sqlx::query(&format!("{VOLUNTEER_LISTING} WHERE v.id = $1 AND c.id = $2"))
-                    .bind(id)
-                    .bind(centre)
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "{VOLUNTEER_LISTING} WHERE v.id = $1 AND c.id = $2"
+                ))
+                .bind(id)
+                .bind(centre)
+                .fetch_optional(&self.pool)
+                .await?
             }
             Scope::National => {
                 sqlx::query(&format!("{VOLUNTEER_LISTING} WHERE v.id = $1"))

@@ -197,7 +197,11 @@ impl Store {
     }
 
     /// One case in full, when the scope may read it.
-    pub async fn case_detail(&self, scope: Scope, reference: &CaseRef) -> Result<Option<CaseDetail>> {
+    pub async fn case_detail(
+        &self,
+        scope: Scope,
+        reference: &CaseRef,
+    ) -> Result<Option<CaseDetail>> {
         let mut c = Conditions::default();
         c.with(reference.as_str(), |p| format!("c.reference = {p}"));
         readable(&mut c, scope);
@@ -260,7 +264,11 @@ impl Store {
     }
 
     /// The case's row and centre, when the scope owns it (before a change).
-    pub async fn owned_case(&self, scope: Scope, reference: &CaseRef) -> Result<Option<(i64, i64)>> {
+    pub async fn owned_case(
+        &self,
+        scope: Scope,
+        reference: &CaseRef,
+    ) -> Result<Option<(i64, i64)>> {
         let mut c = Conditions::default();
         c.with(reference.as_str(), |p| format!("c.reference = {p}"));
         owned(&mut c, scope);

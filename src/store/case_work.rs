@@ -143,7 +143,10 @@ impl Store {
         let sql = format!(
             "SELECT {TRANSFER_COLUMNS} WHERE t.to_centre_id = $1 AND t.state = 'pending' ORDER BY t.requested_at, t.id"
         );
-        let rows = sqlx::query(&sql).bind(centre_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(centre_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(transfer).collect()
     }
 

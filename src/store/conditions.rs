@@ -64,7 +64,10 @@ mod tests {
         c.plain("b IS NULL");
         c.with("x", |p| format!("(c = {p} OR d = {p})"));
         let limit = c.arg(10);
-        assert_eq!(c.clause(), " WHERE a = $1 AND b IS NULL AND (c = $2 OR d = $2)");
+        assert_eq!(
+            c.clause(),
+            " WHERE a = $1 AND b IS NULL AND (c = $2 OR d = $2)"
+        );
         assert_eq!(limit, "$3");
     }
 }

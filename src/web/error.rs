@@ -55,7 +55,11 @@ impl PageError {
     /// it failed and nothing was lost.
     pub fn internal(words: &Words, cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "staff page failed");
-        Self::page(StatusCode::INTERNAL_SERVER_ERROR, words, "web-error-internal")
+        Self::page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            words,
+            "web-error-internal",
+        )
     }
 
     /// A case work error as the reader is told it.

@@ -83,7 +83,10 @@ impl SignedIn {
         if same_token(given, &self.session.csrf) {
             Ok(())
         } else {
-            tracing::warn!(staff = self.session.staff.id, "form refused: CSRF token missing or wrong");
+            tracing::warn!(
+                staff = self.session.staff.id,
+                "form refused: CSRF token missing or wrong"
+            );
             Err(PageError::csrf(&self.words))
         }
     }

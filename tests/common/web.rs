@@ -120,7 +120,11 @@ impl Browser {
         let csrf = form.field("csrf").expect("the sign-in form's csrf");
         self.post(
             "/login",
-            &[("username", username), ("password", password), ("csrf", &csrf)],
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+            ],
         )
         .await
     }
@@ -202,7 +206,10 @@ pub async fn api(
     if text.is_empty() {
         return (status, serde_json::Value::Null);
     }
-    assert!(ctype.starts_with("application/json"), "{path}: {ctype} {text}");
+    assert!(
+        ctype.starts_with("application/json"),
+        "{path}: {ctype} {text}"
+    );
     (status, serde_json::from_str(&text).expect("JSON"))
 }
 

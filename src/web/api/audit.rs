@@ -81,7 +81,13 @@ pub async fn list(
 ) -> Result<Json<AuditList>, ApiError> {
     let time = |v: &Option<String>, name: &str| -> Result<Option<i64>, ApiError> {
         v.as_deref()
-            .map(|s| parse_time(s).ok_or_else(|| ApiError::invalid(format!("`{name}` is not a time: use RFC 3339 or YYYY-MM-DD"))))
+            .map(|s| {
+                parse_time(s).ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "`{name}` is not a time: use RFC 3339 or YYYY-MM-DD"
+                    ))
+                })
+            })
             .transpose()
     };
     let case = q
@@ -106,7 +112,9 @@ pub async fn list(
         .read_audit(&client.actor, &filter, client.address)
         .await?
         .ok_or_else(|| ApiError::forbidden("only admin and auditor tokens read the audit log"))?;
-    let next_after = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id)).flatten();
+    let next_after = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
     Ok(Json(AuditList {
         data: rows
             .into_iter()

@@ -287,7 +287,11 @@ pub async fn list(
     ApiQuery(q): ApiQuery<CasesQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
     if let Some(s) = &q.stage {
-        Stage::parse(s).ok_or_else(|| ApiError::invalid(format!("stage `{s}`: use new, acknowledged, assessed, planned or closed")))?;
+        Stage::parse(s).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "stage `{s}`: use new, acknowledged, assessed, planned or closed"
+            ))
+        })?;
     }
     let reporter = match &q.reporter {
         None => None,
@@ -297,7 +301,9 @@ pub async fn list(
     };
     let per_page = q.per_page.unwrap_or(50);
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(ApiError::invalid(format!("per_page is 1 to {MAX_PER_PAGE}")));
+        return Err(ApiError::invalid(format!(
+            "per_page is 1 to {MAX_PER_PAGE}"
+        )));
     }
     let page = q.page.unwrap_or(1);
     if page == 0 || page > 1_000_000 {
@@ -314,7 +320,14 @@ pub async fn list(
     };
     let cases = web
         .work
-        .list_cases(&client.actor, &filter, page - 1, per_page, "api", client.address)
+        .list_cases(
+            &client.actor,
+            &filter,
+            page - 1,
+            per_page,
+            "api",
+            client.address,
+        )
         .await?;
     Ok(Json(CaseList {
         data: cases.items.into_iter().map(CaseOut::from).collect(),
@@ -441,7 +454,14 @@ pub async fn note(
     }
     let key = source_key(&headers, "note");
     web.work
-        .perform(&client.actor, &reference, Work::Note(body.note), "api", client.address, key)
+        .perform(
+            &client.actor,
+            &reference,
+            Work::Note(body.note),
+            "api",
+            client.address,
+            key,
+        )
         .await?;
     Ok(StatusCode::CREATED)
 }

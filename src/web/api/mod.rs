@@ -9,7 +9,9 @@ pub mod cases;
 pub mod openapi;
 
 use axum::{
-    extract::{rejection::JsonRejection, rejection::QueryRejection, FromRef, FromRequest, FromRequestParts},
+    extract::{
+        rejection::JsonRejection, rejection::QueryRejection, FromRef, FromRequest, FromRequestParts,
+    },
     http::{header, request::Parts},
 };
 
@@ -111,7 +113,10 @@ where
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;

@@ -119,7 +119,11 @@ impl Feedback {
     /// problems, with their lines when `lines`.
     pub fn refused(w: &Words, problems: Vec<RowProblem>, lines: bool) -> Feedback {
         Feedback {
-            error: Some(w.t(if lines { "web-import-refused" } else { "web-people-refused" })),
+            error: Some(w.t(if lines {
+                "web-import-refused"
+            } else {
+                "web-people-refused"
+            })),
             problems: problems
                 .into_iter()
                 .map(|p| Problem {
@@ -146,7 +150,12 @@ pub struct ImportBox {
 }
 
 impl ImportBox {
-    pub fn new(importer: &dyn CsvImport, sheet: Sheet, action: &'static str, note: &'static str) -> Self {
+    pub fn new(
+        importer: &dyn CsvImport,
+        sheet: Sheet,
+        action: &'static str,
+        note: &'static str,
+    ) -> Self {
         ImportBox {
             action,
             header: importer.columns(sheet).join(","),

@@ -181,7 +181,9 @@ pub async fn csv(
 ) -> Result<Response, PageError> {
     readers_only(&staff)?;
     let w = &staff.words;
-    let filter = q.filter(&web, None).ok_or_else(|| PageError::bad_request(w))?;
+    let filter = q
+        .filter(&web, None)
+        .ok_or_else(|| PageError::bad_request(w))?;
     let rows = read(&web, &staff, &filter).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| PageError::internal(w, e);
@@ -204,7 +206,10 @@ pub async fn csv(
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"kanda-audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kanda-audit.csv\"",
+            ),
         ],
         body,
     )

@@ -96,13 +96,19 @@ async fn page(
         Scope::National => true,
     };
     let can_decide = role.manages()
-        && file.transfer.as_ref().is_some_and(|t| match staff.actor.scope {
-            Scope::Centre(id) => id == t.to_centre_id,
-            Scope::National => role == Role::Admin,
-        });
+        && file
+            .transfer
+            .as_ref()
+            .is_some_and(|t| match staff.actor.scope {
+                Scope::Centre(id) => id == t.to_centre_id,
+                Scope::National => role == Role::Admin,
+            });
     let can_work = role.works_cases() && owns;
     let workers = if can_work {
-        web.work.assignable(file.case.centre_id).await.map_err(internal)?
+        web.work
+            .assignable(file.case.centre_id)
+            .await
+            .map_err(internal)?
     } else {
         Vec::new()
     };
@@ -169,8 +175,16 @@ impl WorkForm {
     /// A NUL is in no one's words, and PostgreSQL refuses it in text.
     fn has_nul(&self) -> bool {
         [
-            &self.stage, &self.reason, &self.note, &self.staff, &self.centre, &self.decision,
-            &self.service, &self.outcome, &self.volunteer, &self.days,
+            &self.stage,
+            &self.reason,
+            &self.note,
+            &self.staff,
+            &self.centre,
+            &self.decision,
+            &self.service,
+            &self.outcome,
+            &self.volunteer,
+            &self.days,
         ]
         .into_iter()
         .flatten()
@@ -186,7 +200,12 @@ fn filled(v: &Option<String>) -> Option<String> {
 }
 
 /// What a form asks for; `Err` with the message id of what is wrong.
-fn work_of(web: &Web, form: &str, f: &WorkForm, referral: Option<i64>) -> Result<Work, &'static str> {
+fn work_of(
+    web: &Web,
+    form: &str,
+    f: &WorkForm,
+    referral: Option<i64>,
+) -> Result<Work, &'static str> {
     Ok(match form {
         "stage" => {
             let stage = filled(&f.stage).ok_or("web-error-invalid")?;
@@ -263,20 +282,47 @@ async fn submit(
     }
     if f.has_nul() {
         let m = w.t("web-error-invalid");
-        return page(&web, &staff, &reference, StatusCode::UNPROCESSABLE_ENTITY, None, Some(m)).await;
+        return page(
+            &web,
+            &staff,
+            &reference,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(m),
+        )
+        .await;
     }
     let work = match work_of(&web, form, &f, referral) {
         Ok(work) => work,
         Err(id) => {
             let m = w.t(id);
-            return page(&web, &staff, &reference, StatusCode::UNPROCESSABLE_ENTITY, None, Some(m)).await;
+            return page(
+                &web,
+                &staff,
+                &reference,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(m),
+            )
+            .await;
         }
     };
-    let key = if f.key.is_empty() { random_token() } else { f.key.chars().take(64).collect() };
+    let key = if f.key.is_empty() {
+        random_token()
+    } else {
+        f.key.chars().take(64).collect()
+    };
     let source_key = format!("web:{key}:{}", work.action());
     match web
         .work
-        .perform(&staff.actor, &reference, work, "web", staff.address.clone(), source_key)
+        .perform(
+            &staff.actor,
+            &reference,
+            work,
+            "web",
+            staff.address.clone(),
+            source_key,
+        )
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{reference}?saved=1")).into_response()),
@@ -286,7 +332,15 @@ async fn submit(
                 CaseError::NotAllowed { .. } => w.t("web-error-stage"),
                 _ => w.t("web-error-invalid"),
             };
-            page(&web, &staff, &reference, StatusCode::UNPROCESSABLE_ENTITY, None, Some(m)).await
+            page(
+                &web,
+                &staff,
+                &reference,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(m),
+            )
+            .await
         }
         Err(e) => Err(PageError::from_case(w, e)),
     }

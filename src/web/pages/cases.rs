@@ -22,19 +22,47 @@ pub const PER_PAGE: u32 = 50;
 /// mean "any").
 #[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
 pub struct ListQuery {
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_none"
+    )]
     pub stage: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_none_bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_none_bool"
+    )]
     pub urgent: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_none_bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_none_bool"
+    )]
     pub overdue: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_none"
+    )]
     pub district: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_none"
+    )]
     pub channel: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_none"
+    )]
     pub reporter: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_none"
+    )]
     pub centre: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
@@ -60,7 +88,13 @@ impl ListQuery {
     /// The store's filter; `None` for a value that is none of the choices.
     pub fn filter(&self) -> Option<CaseFilter> {
         // A NUL is in no code, and PostgreSQL refuses it in text.
-        let texts = [&self.stage, &self.district, &self.channel, &self.reporter, &self.centre];
+        let texts = [
+            &self.stage,
+            &self.district,
+            &self.channel,
+            &self.reporter,
+            &self.centre,
+        ];
         if texts.into_iter().flatten().any(|v| v.contains('\0')) {
             return None;
         }
@@ -142,10 +176,21 @@ pub async fn list(
     let internal = |e| PageError::internal(w, e);
     let cases = web
         .work
-        .list_cases(&staff.actor, &filter, page - 1, PER_PAGE, "web", staff.address.clone())
+        .list_cases(
+            &staff.actor,
+            &filter,
+            page - 1,
+            PER_PAGE,
+            "web",
+            staff.address.clone(),
+        )
         .await
         .map_err(internal)?;
-    let transfers = web.work.transfers_waiting(&staff.actor).await.map_err(internal)?;
+    let transfers = web
+        .work
+        .transfers_waiting(&staff.actor)
+        .await
+        .map_err(internal)?;
     let districts = web.work.districts(&staff.actor).await.map_err(internal)?;
     let page_view = CasesPage {
         w,

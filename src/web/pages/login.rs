@@ -17,7 +17,9 @@ use crate::{
     domain::{random_token, Locale, Phone},
     web::{
         error::PageError,
-        session::{cookie, same_token, set_cookie, Address, SignedIn, LOGIN_COOKIE, SESSION_COOKIE},
+        session::{
+            cookie, same_token, set_cookie, Address, SignedIn, LOGIN_COOKIE, SESSION_COOKIE,
+        },
         words::Words,
         Web,
     },
@@ -101,9 +103,10 @@ fn form_page(
     let mut response = render(&page, words)?;
     *response.status_mut() = status;
     let c = set_cookie(LOGIN_COOKIE, &csrf, web.settings.secure_cookies, None);
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, c.parse().map_err(|e| PageError::internal(words, e))?);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        c.parse().map_err(|e| PageError::internal(words, e))?,
+    );
     Ok(response)
 }
 
@@ -177,7 +180,8 @@ pub async fn logout(
     let c = set_cookie(SESSION_COOKIE, "", web.settings.secure_cookies, Some(0));
     response.headers_mut().append(
         header::SET_COOKIE,
-        c.parse().map_err(|e| PageError::internal(&staff.words, e))?,
+        c.parse()
+            .map_err(|e| PageError::internal(&staff.words, e))?,
     );
     Ok(response)
 }

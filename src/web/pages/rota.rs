@@ -71,7 +71,10 @@ async fn rota_page(
         .await
         .map_err(|e| admin_error(w, e))?;
     let centres = if national {
-        web.work.centre_choices().await.map_err(|e| PageError::internal(w, e))?
+        web.work
+            .centre_choices()
+            .await
+            .map_err(|e| PageError::internal(w, e))?
     } else {
         Vec::new()
     };
@@ -86,8 +89,13 @@ async fn rota_page(
         centres,
         rotas,
         fb,
-        import: ImportBox::new(&*web.importer, Sheet::Rota, "/rota/import", "web-import-rota-note")
-            .with_csv(csv),
+        import: ImportBox::new(
+            &*web.importer,
+            Sheet::Rota,
+            "/rota/import",
+            "web-import-rota-note",
+        )
+        .with_csv(csv),
     };
     let mut response = render(&view, w)?;
     *response.status_mut() = status;
@@ -110,7 +118,10 @@ async fn chain_page(
         .await
         .map_err(|e| admin_error(w, e))?;
     let centres = if national {
-        web.work.centre_choices().await.map_err(|e| PageError::internal(w, e))?
+        web.work
+            .centre_choices()
+            .await
+            .map_err(|e| PageError::internal(w, e))?
     } else {
         Vec::new()
     };
@@ -125,8 +136,13 @@ async fn chain_page(
         centres,
         chains,
         fb,
-        import: ImportBox::new(&*web.importer, Sheet::Chain, "/chain/import", "web-import-chain-note")
-            .with_csv(csv),
+        import: ImportBox::new(
+            &*web.importer,
+            Sheet::Chain,
+            "/chain/import",
+            "web-import-chain-note",
+        )
+        .with_csv(csv),
     };
     let mut response = render(&view, w)?;
     *response.status_mut() = status;
@@ -163,7 +179,13 @@ pub async fn import_rota(
     let w = &staff.words;
     let outcome = web
         .work
-        .import_sheet(&staff.actor, &*web.importer, Sheet::Rota, &f.csv, staff.address.clone())
+        .import_sheet(
+            &staff.actor,
+            &*web.importer,
+            Sheet::Rota,
+            &f.csv,
+            staff.address.clone(),
+        )
         .await
         .map_err(|e| admin_error(w, e))?;
     match imported(w, outcome, "/rota", f.centre.as_deref()) {
@@ -182,7 +204,13 @@ pub async fn import_chain(
     let w = &staff.words;
     let outcome = web
         .work
-        .import_sheet(&staff.actor, &*web.importer, Sheet::Chain, &f.csv, staff.address.clone())
+        .import_sheet(
+            &staff.actor,
+            &*web.importer,
+            Sheet::Chain,
+            &f.csv,
+            staff.address.clone(),
+        )
         .await
         .map_err(|e| admin_error(w, e))?;
     match imported(w, outcome, "/chain", f.centre.as_deref()) {

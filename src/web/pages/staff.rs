@@ -84,7 +84,10 @@ async fn page(
         .await
         .map_err(|e| admin_error(w, e))?;
     let centres = if national {
-        web.work.centre_choices().await.map_err(|e| PageError::internal(w, e))?
+        web.work
+            .centre_choices()
+            .await
+            .map_err(|e| PageError::internal(w, e))?
     } else {
         Vec::new()
     };
@@ -114,8 +117,13 @@ async fn page(
             .collect(),
         add,
         fb,
-        import: ImportBox::new(&*web.importer, Sheet::Staff, "/staff/import", "web-import-staff-note")
-            .with_csv(csv),
+        import: ImportBox::new(
+            &*web.importer,
+            Sheet::Staff,
+            "/staff/import",
+            "web-import-staff-note",
+        )
+        .with_csv(csv),
     };
     let mut response = render(&view, w)?;
     *response.status_mut() = status;
@@ -129,7 +137,15 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     managers_only(&staff)?;
     let fb = Feedback::done(&staff.words, &q);
-    page(&web, &staff, q.centre(), fb, AddForm::default(), String::new()).await
+    page(
+        &web,
+        &staff,
+        q.centre(),
+        fb,
+        AddForm::default(),
+        String::new(),
+    )
+    .await
 }
 
 pub async fn add(
@@ -143,14 +159,38 @@ pub async fn add(
     let asked = f.centre.clone();
     let asked = asked.as_deref();
     let Ok(phone) = Phone::parse(&f.phone, web.settings.country) else {
-        return page(&web, &staff, asked, Feedback::error(w.t("web-error-phone")), f, String::new()).await;
+        return page(
+            &web,
+            &staff,
+            asked,
+            Feedback::error(w.t("web-error-phone")),
+            f,
+            String::new(),
+        )
+        .await;
     };
     let name = f.name.trim().to_string();
     if name.is_empty() {
-        return page(&web, &staff, asked, Feedback::error(w.t("web-error-name")), f, String::new()).await;
+        return page(
+            &web,
+            &staff,
+            asked,
+            Feedback::error(w.t("web-error-name")),
+            f,
+            String::new(),
+        )
+        .await;
     }
     let (Ok(role), Ok(locale)) = (Role::parse(&f.role), Locale::parse(&f.language)) else {
-        return page(&web, &staff, asked, Feedback::error(w.t("web-error-invalid")), f, String::new()).await;
+        return page(
+            &web,
+            &staff,
+            asked,
+            Feedback::error(w.t("web-error-invalid")),
+            f,
+            String::new(),
+        )
+        .await;
     };
     let new = NewStaff {
         phone,
@@ -195,7 +235,15 @@ pub async fn deactivate(
         ),
         Err(crate::casework::admin::AdminError::Yourself) => {
             let fb = Feedback::error(w.t("web-error-yourself"));
-            page(&web, &staff, f.centre.as_deref(), fb, AddForm::default(), String::new()).await
+            page(
+                &web,
+                &staff,
+                f.centre.as_deref(),
+                fb,
+                AddForm::default(),
+                String::new(),
+            )
+            .await
         }
         Err(e) => Err(admin_error(w, e)),
     }
@@ -211,11 +259,27 @@ pub async fn import(
     let w = &staff.words;
     let outcome = web
         .work
-        .import_sheet(&staff.actor, &*web.importer, Sheet::Staff, &f.csv, staff.address.clone())
+        .import_sheet(
+            &staff.actor,
+            &*web.importer,
+            Sheet::Staff,
+            &f.csv,
+            staff.address.clone(),
+        )
         .await
         .map_err(|e| admin_error(w, e))?;
     match imported(w, outcome, "/staff", f.centre.as_deref()) {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(fb) => page(&web, &staff, f.centre.as_deref(), fb, AddForm::default(), f.csv).await,
+        Err(fb) => {
+            page(
+                &web,
+                &staff,
+                f.centre.as_deref(),
+                fb,
+                AddForm::default(),
+                f.csv,
+            )
+            .await
+        }
     }
 }

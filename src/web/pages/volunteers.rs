@@ -78,7 +78,10 @@ async fn page(
         .await
         .map_err(|e| admin_error(w, e))?;
     let centres = if national {
-        web.work.centre_choices().await.map_err(|e| PageError::internal(w, e))?
+        web.work
+            .centre_choices()
+            .await
+            .map_err(|e| PageError::internal(w, e))?
     } else {
         Vec::new()
     };
@@ -121,7 +124,15 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     managers_only(&staff)?;
     let fb = Feedback::done(&staff.words, &q);
-    page(&web, &staff, q.centre(), fb, AddForm::default(), String::new()).await
+    page(
+        &web,
+        &staff,
+        q.centre(),
+        fb,
+        AddForm::default(),
+        String::new(),
+    )
+    .await
 }
 
 pub async fn add(
@@ -181,7 +192,13 @@ pub async fn deactivate(
         .deactivate_volunteer(&staff.actor, id, staff.address.clone())
         .await
         .map_err(|e| admin_error(&staff.words, e))?;
-    Ok(Redirect::to(&back_to("/volunteers", f.centre.as_deref(), "deactivated", None)).into_response())
+    Ok(Redirect::to(&back_to(
+        "/volunteers",
+        f.centre.as_deref(),
+        "deactivated",
+        None,
+    ))
+    .into_response())
 }
 
 pub async fn import(
@@ -194,11 +211,27 @@ pub async fn import(
     let w = &staff.words;
     let outcome = web
         .work
-        .import_sheet(&staff.actor, &*web.importer, Sheet::Volunteers, &f.csv, staff.address.clone())
+        .import_sheet(
+            &staff.actor,
+            &*web.importer,
+            Sheet::Volunteers,
+            &f.csv,
+            staff.address.clone(),
+        )
         .await
         .map_err(|e| admin_error(w, e))?;
     match imported(w, outcome, "/volunteers", f.centre.as_deref()) {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(fb) => page(&web, &staff, f.centre.as_deref(), fb, AddForm::default(), f.csv).await,
+        Err(fb) => {
+            page(
+                &web,
+                &staff,
+                f.centre.as_deref(),
+                fb,
+                AddForm::default(),
+                f.csv,
+            )
+            .await
+        }
     }
 }
