@@ -109,7 +109,11 @@ async fn a_manager_keeps_their_own_centres_staff(db: Db) {
     );
     let list = jean.get("/staff?done=added").await;
     assert!(list.body.contains("Alice Ingabire"));
-    assert!(list.body.contains("Enregistré."), "Jean reads French: {}", list.body);
+    assert!(
+        list.body.contains("Enregistré."),
+        "Jean reads French: {}",
+        list.body
+    );
 
     // A national role is not a manager's to give.
     let p = jean
@@ -152,7 +156,10 @@ async fn a_manager_keeps_their_own_centres_staff(db: Db) {
         .post(&format!("/staff/{admin}/deactivate"), &[("csrf", &csrf)])
         .await;
     assert_eq!(p.status, 404);
-    assert_eq!(active_centre(&app, ALINE).await, Some(Some("CAPE-E".into())));
+    assert_eq!(
+        active_centre(&app, ALINE).await,
+        Some(Some("CAPE-E".into()))
+    );
     assert_eq!(active_centre(&app, ADMIN).await, Some(None));
 
     // Nor may a manager deactivate themselves.
@@ -166,7 +173,10 @@ async fn a_manager_keeps_their_own_centres_staff(db: Db) {
     let actions = actions_of(&app, JEAN).await;
     assert!(actions.contains(&("staff_listed".into(), Some("CAPE-S".into()))));
     assert!(
-        actions.contains(&("staff_added".into(), Some("+250788100009 caseworker CAPE-S".into()))),
+        actions.contains(&(
+            "staff_added".into(),
+            Some("+250788100009 caseworker CAPE-S".into())
+        )),
         "{actions:?}"
     );
     assert!(!actions.iter().any(|(a, _)| a == "staff_deactivated"));
@@ -206,7 +216,10 @@ async fn deactivation_blocks_sign_in_and_ends_sessions(db: Db) {
 
     let actions = actions_of(&app, JEAN).await;
     assert!(
-        actions.contains(&("staff_deactivated".into(), Some(format!("staff:{id} {CLAUDINE}")))),
+        actions.contains(&(
+            "staff_deactivated".into(),
+            Some(format!("staff:{id} {CLAUDINE}"))
+        )),
         "{actions:?}"
     );
 
@@ -239,66 +252,116 @@ async fn csv_imports_show_their_line_numbered_errors(db: Db) {
     let csv = format!(
         "{header}+250788100020,Good Row,caseworker,CAPE-S,en\nnot-a-phone,Bad Phone,caseworker,CAPE-S,en\n+250788100021,Bad Language,caseworker,CAPE-S,de\n"
     );
-    let p = jean.post("/staff/import", &[("csrf", &csrf), ("csv", &csv)]).await;
+    let p = jean
+        .post("/staff/import", &[("csrf", &csrf), ("csv", &csv)])
+        .await;
     assert_eq!(p.status, 422, "{}", p.body);
-    assert!(p.body.contains("Corrigez ces lignes"), "Jean reads French: {}", p.body);
+    assert!(
+        p.body.contains("Corrigez ces lignes"),
+        "Jean reads French: {}",
+        p.body
+    );
     assert!(p.body.contains("ligne 3: phone:"), "{}", p.body);
     assert!(p.body.contains("ligne 4: language `de`"), "{}", p.body);
     assert!(!p.body.contains("ligne 2:"), "{}", p.body);
-    assert!(p.body.contains("Bad Language,caseworker"), "the text is shown again");
+    assert!(
+        p.body.contains("Bad Language,caseworker"),
+        "the text is shown again"
+    );
     assert!(active_centre(&app, "+250788100020").await.is_none());
 
     // A manager's rows are their centre's only.
     let csv = format!(
         "{header}+250788100020,Good Row,caseworker,CAPE-S,en\n+250788100022,East Row,caseworker,CAPE-E,en\n+250788200002,Patrick Niyonzima,manager,CAPE-S,rw\n"
     );
-    let p = jean.post("/staff/import", &[("csrf", &csrf), ("csv", &csv)]).await;
+    let p = jean
+        .post("/staff/import", &[("csrf", &csrf), ("csv", &csv)])
+        .await;
     assert_eq!(p.status, 422, "{}", p.body);
     assert!(
-        p.body.contains("ligne 3: centre_code `CAPE-E`: you may import rows of CAPE-S only"),
+        p.body
+            .contains("ligne 3: centre_code `CAPE-E`: you may import rows of CAPE-S only"),
         "{}",
         p.body
     );
-    assert!(p.body.contains("ligne 4: phone +250788200002 is a staff member of CAPE-E"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("ligne 4: phone +250788200002 is a staff member of CAPE-E"),
+        "{}",
+        p.body
+    );
     assert!(active_centre(&app, "+250788100020").await.is_none());
-    assert_eq!(active_centre(&app, PATRICK_PHONE).await, Some(Some("CAPE-E".into())));
+    assert_eq!(
+        active_centre(&app, PATRICK_PHONE).await,
+        Some(Some("CAPE-E".into()))
+    );
 
     // A good file is imported whole.
     let csv = format!(
         "{header}+250788100020,Good Row,caseworker,CAPE-S,en\n+250788100023,Second Row,committee,CAPE-S,fr\n"
     );
-    let p = jean.post("/staff/import", &[("csrf", &csrf), ("csv", &csv)]).await;
+    let p = jean
+        .post("/staff/import", &[("csrf", &csrf), ("csv", &csv)])
+        .await;
     redirected_to(&p, "/staff?done=imported&n=2");
     let list = jean.get("/staff?done=imported&n=2").await;
     assert!(list.body.contains("Importé : 2 lignes."), "{}", list.body);
     assert!(list.body.contains("Second Row"));
 
     // The rota and the chain, through the same importer.
-    let rota = "centre_code,phone,days,hours,fallback\nCAPE-S,+250788100001,mon-fri,08:00-17:00,no\n";
-    let p = jean.post("/rota/import", &[("csrf", &csrf), ("csv", rota)]).await;
+    let rota =
+        "centre_code,phone,days,hours,fallback\nCAPE-S,+250788100001,mon-fri,08:00-17:00,no\n";
+    let p = jean
+        .post("/rota/import", &[("csrf", &csrf), ("csv", rota)])
+        .await;
     assert_eq!(p.status, 422, "{}", p.body);
-    assert!(p.body.contains("ligne 2: centre `CAPE-S` has no fallback contact"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("ligne 2: centre `CAPE-S` has no fallback contact"),
+        "{}",
+        p.body
+    );
     let rota = "centre_code,phone,days,hours,fallback\nCAPE-S,+250788100001,all,all day,yes\nCAPE-E,+250788200001,all,all day,yes\n";
-    let p = jean.post("/rota/import", &[("csrf", &csrf), ("csv", rota)]).await;
+    let p = jean
+        .post("/rota/import", &[("csrf", &csrf), ("csv", rota)])
+        .await;
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("ligne 3: centre_code `CAPE-E`"), "{}", p.body);
+    assert!(
+        p.body.contains("ligne 3: centre_code `CAPE-E`"),
+        "{}",
+        p.body
+    );
     let rota = "centre_code,phone,days,hours,fallback\nCAPE-S,+250788100001,all,all day,yes\nCAPE-S,+250788100020,sat-sun,all day,no\n";
-    let p = jean.post("/rota/import", &[("csrf", &csrf), ("csv", rota)]).await;
+    let p = jean
+        .post("/rota/import", &[("csrf", &csrf), ("csv", rota)])
+        .await;
     redirected_to(&p, "/rota?done=imported&n=2");
     let page = jean.get("/rota").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Good Row"), "{}", page.body);
 
     let chain = "centre_code,level,phone\nCAPE-S,1,+250788100001\nCAPE-S,3,+250788100002\n";
-    let p = jean.post("/chain/import", &[("csrf", &csrf), ("csv", chain)]).await;
+    let p = jean
+        .post("/chain/import", &[("csrf", &csrf), ("csv", chain)])
+        .await;
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("ligne 3: level 3 of CAPE-S: level 2 is missing"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("ligne 3: level 3 of CAPE-S: level 2 is missing"),
+        "{}",
+        p.body
+    );
     let chain = "centre_code,level,phone\nCAPE-S,1,+250788100001\nCAPE-S,2,+250788100002\n";
-    let p = jean.post("/chain/import", &[("csrf", &csrf), ("csv", chain)]).await;
+    let p = jean
+        .post("/chain/import", &[("csrf", &csrf), ("csv", chain)])
+        .await;
     redirected_to(&p, "/chain?done=imported&n=2");
     let page = jean.get("/chain").await;
     assert!(page.body.contains("Jean Mugabo"));
-    assert!(!page.body.contains("Esther Nyiraneza"), "the import replaced the chain");
+    assert!(
+        !page.body.contains("Esther Nyiraneza"),
+        "the import replaced the chain"
+    );
 
     let actions = actions_of(&app, JEAN).await;
     for (action, detail) in [
@@ -306,7 +369,10 @@ async fn csv_imports_show_their_line_numbered_errors(db: Db) {
         ("rota_imported", "2 rows"),
         ("chain_imported", "2 rows"),
     ] {
-        assert!(actions.contains(&(action.into(), Some(detail.into()))), "{action}: {actions:?}");
+        assert!(
+            actions.contains(&(action.into(), Some(detail.into()))),
+            "{action}: {actions:?}"
+        );
     }
     app.stop().await;
 }
@@ -319,7 +385,12 @@ async fn an_admin_works_every_centre(db: Db) {
     let mut admin = Browser::sign_in(&app, ADMIN).await;
     let all = admin.get("/staff").await;
     assert_eq!(all.status, 200);
-    for name in ["Claudine Uwase", "Aline Mukamana", "Diane Umutoni", "Eric Nsengimana"] {
+    for name in [
+        "Claudine Uwase",
+        "Aline Mukamana",
+        "Diane Umutoni",
+        "Eric Nsengimana",
+    ] {
         assert!(all.body.contains(name), "{name}");
     }
     let east = admin.get("/staff?centre=CAPE-E").await;
@@ -328,7 +399,10 @@ async fn an_admin_works_every_centre(db: Db) {
 
     let csrf = all.field("csrf").unwrap();
     // A national auditor, with no centre; and an eastern caseworker.
-    for (phone, role, centre) in [("0788900003", "auditor", ""), ("0788200009", "caseworker", "CAPE-E")] {
+    for (phone, role, centre) in [
+        ("0788900003", "auditor", ""),
+        ("0788200009", "caseworker", "CAPE-E"),
+    ] {
         let p = admin
             .post(
                 "/staff",
@@ -345,15 +419,23 @@ async fn an_admin_works_every_centre(db: Db) {
         redirected_to(&p, "/staff?done=added");
     }
     assert_eq!(active_centre(&app, "+250788900003").await, Some(None));
-    assert_eq!(active_centre(&app, "+250788200009").await, Some(Some("CAPE-E".into())));
+    assert_eq!(
+        active_centre(&app, "+250788200009").await,
+        Some(Some("CAPE-E".into()))
+    );
 
     // Any centre's rows in one import; any centre's person deactivated.
     let csv = "phone,name,role,centre_code,language\n+250788100030,South,caseworker,CAPE-S,en\n+250788200030,East,caseworker,CAPE-E,rw\n";
-    let p = admin.post("/staff/import", &[("csrf", &csrf), ("csv", csv)]).await;
+    let p = admin
+        .post("/staff/import", &[("csrf", &csrf), ("csv", csv)])
+        .await;
     redirected_to(&p, "/staff?done=imported&n=2");
     let aline = staff_id(&app, ALINE).await;
     let p = admin
-        .post(&format!("/staff/{aline}/deactivate"), &[("csrf", &csrf), ("centre", "CAPE-E")])
+        .post(
+            &format!("/staff/{aline}/deactivate"),
+            &[("csrf", &csrf), ("centre", "CAPE-E")],
+        )
         .await;
     redirected_to(&p, "/staff?centre=CAPE-E&done=deactivated");
     assert!(active_centre(&app, ALINE).await.is_none());
@@ -372,7 +454,10 @@ async fn volunteers_are_their_villages_centres(db: Db) {
     let list = jean.get("/volunteers").await;
     assert_eq!(list.status, 200, "{}", list.body);
     assert!(list.body.contains("Grace Uwimana") && list.body.contains("Emmanuel Habimana"));
-    assert!(!list.body.contains("Marie Ingabire"), "an eastern volunteer");
+    assert!(
+        !list.body.contains("Marie Ingabire"),
+        "an eastern volunteer"
+    );
     let csrf = list.field("csrf").unwrap();
 
     let sender = |phone: &str| {
@@ -396,17 +481,26 @@ async fn volunteers_are_their_villages_centres(db: Db) {
     };
     let marie = id_of(MARIE).await;
     let p = jean
-        .post(&format!("/volunteers/{marie}/deactivate"), &[("csrf", &csrf)])
+        .post(
+            &format!("/volunteers/{marie}/deactivate"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(p.status, 404);
     assert!(sender(MARIE).await);
 
     let grace = id_of(GRACE).await;
     let p = jean
-        .post(&format!("/volunteers/{grace}/deactivate"), &[("csrf", &csrf)])
+        .post(
+            &format!("/volunteers/{grace}/deactivate"),
+            &[("csrf", &csrf)],
+        )
         .await;
     redirected_to(&p, "/volunteers?done=deactivated");
-    assert!(!sender(GRACE).await, "SMS no longer knows her as a volunteer");
+    assert!(
+        !sender(GRACE).await,
+        "SMS no longer knows her as a volunteer"
+    );
     assert!(sender(EMMANUEL).await);
 
     // A volunteer in an eastern village is not a southern manager's to add.
@@ -423,7 +517,11 @@ async fn volunteers_are_their_villages_centres(db: Db) {
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let p = jean.post("/volunteers", &fields).await;
     assert_eq!(p.status, 422, "{}", p.body);
-    assert!(p.body.contains("village `E-RWA-KIG-01` is CAPE-E"), "{}", p.body);
+    assert!(
+        p.body.contains("village `E-RWA-KIG-01` is CAPE-E"),
+        "{}",
+        p.body
+    );
     let form = add("S-HUY-TUM-02");
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let p = jean.post("/volunteers", &fields).await;
@@ -432,17 +530,34 @@ async fn volunteers_are_their_villages_centres(db: Db) {
 
     // Importing Grace again makes her active again.
     let csv = "phone,name,language,village_code\n+250788000001,Grace Uwimana,en,S-HUY-TUM-01\n+250788000002,Marie Ingabire,fr,S-HUY-TUM-01\n";
-    let p = jean.post("/volunteers/import", &[("csrf", &csrf), ("csv", csv)]).await;
+    let p = jean
+        .post("/volunteers/import", &[("csrf", &csrf), ("csv", csv)])
+        .await;
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("ligne 3: phone +250788000002 is a volunteer of CAPE-E"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("ligne 3: phone +250788000002 is a volunteer of CAPE-E"),
+        "{}",
+        p.body
+    );
     let csv = "phone,name,language,village_code\n+250788000001,Grace Uwimana,en,S-HUY-TUM-01\n";
-    let p = jean.post("/volunteers/import", &[("csrf", &csrf), ("csv", csv)]).await;
+    let p = jean
+        .post("/volunteers/import", &[("csrf", &csrf), ("csv", csv)])
+        .await;
     redirected_to(&p, "/volunteers?done=imported&n=1");
     assert!(sender(GRACE).await);
 
     let actions = actions_of(&app, JEAN).await;
-    for action in ["volunteers_listed", "volunteer_deactivated", "volunteer_added", "volunteers_imported"] {
-        assert!(actions.iter().any(|(a, _)| a == action), "{action}: {actions:?}");
+    for action in [
+        "volunteers_listed",
+        "volunteer_deactivated",
+        "volunteer_added",
+        "volunteers_imported",
+    ] {
+        assert!(
+            actions.iter().any(|(a, _)| a == action),
+            "{action}: {actions:?}"
+        );
     }
     app.stop().await;
 }
@@ -454,13 +569,25 @@ async fn other_roles_are_refused(db: Db) {
     for phone in [CLAUDINE, ESTHER, AUDITOR] {
         let mut b = Browser::sign_in(&app, phone).await;
         let cases = b.get("/cases").await;
-        assert!(!cases.body.contains("href=\"/staff\""), "{phone} is not shown the staff page");
-        for path in ["/staff", "/volunteers", "/rota", "/chain", "/staff?centre=CAPE-S"] {
+        assert!(
+            !cases.body.contains("href=\"/staff\""),
+            "{phone} is not shown the staff page"
+        );
+        for path in [
+            "/staff",
+            "/volunteers",
+            "/rota",
+            "/chain",
+            "/staff?centre=CAPE-S",
+        ] {
             assert_eq!(b.get(path).await.status, 403, "{phone} {path}");
         }
         let csrf = cases.field("csrf").unwrap();
         let p = b
-            .post(&format!("/staff/{claudine_id}/deactivate"), &[("csrf", &csrf)])
+            .post(
+                &format!("/staff/{claudine_id}/deactivate"),
+                &[("csrf", &csrf)],
+            )
             .await;
         assert_eq!(p.status, 403, "{phone}");
         let p = b
@@ -477,12 +604,32 @@ async fn other_roles_are_refused(db: Db) {
             .await;
         assert_eq!(p.status, 403, "{phone}");
         let csv = "phone,name,role,centre_code,language\n+250788100041,X,caseworker,CAPE-S,en\n";
-        let p = b.post("/staff/import", &[("csrf", &csrf), ("csv", csv)]).await;
+        let p = b
+            .post("/staff/import", &[("csrf", &csrf), ("csv", csv)])
+            .await;
         assert_eq!(p.status, 403, "{phone}");
     }
     assert!(active_centre(&app, CLAUDINE).await.is_some());
     assert!(active_centre(&app, "+250788100040").await.is_none());
     assert!(active_centre(&app, "+250788100041").await.is_none());
+    app.stop().await;
+}
+
+async fn the_navigation_shows_each_role_its_pages(db: Db) {
+    let db = TestDb::new(db).await;
+    let app = app(&db).await;
+    let mut claudine = Browser::sign_in(&app, CLAUDINE).await;
+    let cases = claudine.get("/cases").await;
+    assert!(!cases.body.contains("href=\"/staff\"") && !cases.body.contains("href=\"/audit\""));
+    let mut jean = Browser::sign_in(&app, JEAN).await;
+    let cases = jean.get("/cases").await;
+    assert!(cases.body.contains("href=\"/staff\"") && !cases.body.contains("href=\"/audit\""));
+    let mut auditor = Browser::sign_in(&app, AUDITOR).await;
+    let cases = auditor.get("/cases").await;
+    assert!(cases.body.contains("href=\"/audit\"") && !cases.body.contains("href=\"/staff\""));
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let cases = admin.get("/cases").await;
+    assert!(cases.body.contains("href=\"/audit\"") && cases.body.contains("href=\"/staff\""));
     app.stop().await;
 }
 
@@ -524,7 +671,10 @@ async fn a_form_without_the_csrf_token_changes_nothing(db: Db) {
             ("/staff/import".into(), with(vec![("csv", csv)])),
             (
                 "/rota/import".into(),
-                with(vec![("csv", "centre_code,phone,days,hours,fallback\nCAPE-S,+250788100002,all,all day,yes\n")]),
+                with(vec![(
+                    "csv",
+                    "centre_code,phone,days,hours,fallback\nCAPE-S,+250788100002,all,all day,yes\n",
+                )]),
             ),
         ];
         for (path, fields) in posts {
@@ -543,10 +693,15 @@ async fn a_form_without_the_csrf_token_changes_nothing(db: Db) {
         .unwrap()
         .is_some());
     let rota = jean.get("/rota").await;
-    assert!(rota.body.contains("Claudine Uwase"), "the rota is as it was");
+    assert!(
+        rota.body.contains("Claudine Uwase"),
+        "the rota is as it was"
+    );
     let actions = actions_of(&app, JEAN).await;
     assert!(
-        !actions.iter().any(|(a, _)| a.ends_with("_deactivated") || a.ends_with("_imported") || a.ends_with("_added")),
+        !actions.iter().any(|(a, _)| a.ends_with("_deactivated")
+            || a.ends_with("_imported")
+            || a.ends_with("_added")),
         "{actions:?}"
     );
     app.stop().await;
@@ -564,31 +719,56 @@ async fn the_auditor_downloads_the_audit_log(db: Db) {
     let mut auditor = Browser::sign_in(&app, AUDITOR).await;
     let page = auditor.get("/audit").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("staff_listed") && page.body.contains(JEAN), "{}", page.body);
+    assert!(
+        page.body.contains("staff_listed") && page.body.contains(JEAN),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("/audit.csv"), "a link to the download");
 
     let p = auditor.get("/audit.csv").await;
     assert_eq!(p.status, 200);
-    assert!(p.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
-    assert!(p.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(p.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(p.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
     let mut lines = p.body.lines();
     assert_eq!(lines.next(), Some("at,actor,action,case,address,detail"));
     let rows: Vec<Vec<String>> = lines
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect();
     assert!(
-        rows.iter().any(|r| r[1] == JEAN && r[2] == "staff_listed" && r[4] == "127.0.0.1" && r[5] == "CAPE-S"),
+        rows.iter().any(|r| r[1] == JEAN
+            && r[2] == "staff_listed"
+            && r[4] == "127.0.0.1"
+            && r[5] == "CAPE-S"),
         "{rows:?}"
     );
 
     // The same filters as the page: one actor (any spelling), a day.
-    let p = auditor.get("/audit.csv?actor=0788100002&from=2026-12-01&to=2026-12-01").await;
+    let p = auditor
+        .get("/audit.csv?actor=0788100002&from=2026-12-01&to=2026-12-01")
+        .await;
     assert_eq!(p.status, 200);
     let rows: Vec<&str> = p.body.lines().skip(1).collect();
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r.split(',').nth(1) == Some(JEAN)), "{rows:?}");
-    let p = auditor.get("/audit.csv?actor=0788100002&from=2026-12-02").await;
-    assert_eq!(p.body.lines().count(), 1, "nothing after that day: {}", p.body);
+    assert!(
+        rows.iter().all(|r| r.split(',').nth(1) == Some(JEAN)),
+        "{rows:?}"
+    );
+    let p = auditor
+        .get("/audit.csv?actor=0788100002&from=2026-12-02")
+        .await;
+    assert_eq!(
+        p.body.lines().count(),
+        1,
+        "nothing after that day: {}",
+        p.body
+    );
     assert_eq!(auditor.get("/audit?case=nope").await.status, 422);
     assert_eq!(auditor.get("/audit?from=yesterday").await.status, 422);
 
@@ -609,6 +789,7 @@ both!(
     an_admin_works_every_centre,
     volunteers_are_their_villages_centres,
     other_roles_are_refused,
+    the_navigation_shows_each_role_its_pages,
     a_form_without_the_csrf_token_changes_nothing,
     the_auditor_downloads_the_audit_log,
 );
