@@ -207,102 +207,91 @@ impl CaseWork {
             source_key: source_key.clone(),
         };
         let no_case = || CaseError::NoCase(reference.clone());
-        // Deciding a transfer is the receiving centre's: the case is not
-        // (yet) theirs to own.
-        if let Work::Decide { accept, note } = &work {
-            if !actor.role.manages() {
-                return Err(CaseError::Forbidden(actor.role));
-            }
-            let case = self
+        // The case the actor's scope owns (every work but a transfer's decision).
+        let owned = || async {
+            let (case_id, _) = self
                 .store
-                .case_detail(actor.scope, reference)
+                .owned_case(actor.scope, reference)
                 .await?
                 .ok_or_else(no_case)?;
-            let transfer = self.store.pending_transfer(case.id).await?;
-            let Some(t) = transfer.filter(|t| match actor.scope {
-                Scope::Centre(id) => id == t.to_centre_id,
-                Scope::National => true,
-            }) else {
-                return Err(CaseError::Invalid(
-                    "no transfer to your centre is waiting on this case".into(),
-                ));
-            };
-            let staff = actor.staff_id.ok_or(CaseError::Forbidden(actor.role))?;
-            let note = optional(note.clone());
-            let done = if *accept {
-                self.store
-                    .accept_transfer(t.id, t.to_centre_id, staff, note.clone())
-                    .await?
-            } else {
-                self.store
-                    .reject_transfer(t.id, t.to_centre_id, staff, note.clone())
-                    .await?
-            };
-            if !done {
-                return Err(CaseError::Invalid(
-                    "the transfer was decided meanwhile".into(),
-                ));
-            }
-            let kind = if *accept {
-                "transfer_accepted"
-            } else {
-                "transfer_rejected"
-            };
-            self.store
-                .record_event(&event(case.id, kind, Some(t.to_centre.clone()), note))
-                .await?;
-            self.audit(
-                &actor.label,
-                action,
-                Some(case.id),
-                address,
-                Some(t.to_centre),
-            )
-            .await?;
-            return Ok(());
-        }
-        if let Work::Stage {
-            change,
-            reason,
-            note,
-        } = work
-        {
-            let changed = self
-                .record_stage_as(
-                    actor,
-                    reference,
-                    change,
-                    optional(reason),
-                    optional(note),
-                    via,
-                    source_key.clone(),
-                )
-                .await?;
-            self.audit(
-                &actor.label,
-                action,
-                Some(changed.case.id),
-                address,
-                Some(change.event().into()),
-            )
-            .await?;
-            return Ok(());
-        }
-        let (case_id, _) = self
-            .store
-            .owned_case(actor.scope, reference)
-            .await?
-            .ok_or_else(no_case)?;
+            Ok::<i64, CaseError>(case_id)
+        };
         let staff_id = actor.staff_id;
-        let detail = match work {
+        let (case_id, detail) = match work {
+            // Deciding a transfer is the receiving centre's: the case is not
+            // (yet) theirs to own.
+            Work::Decide { accept, note } => {
+                if !actor.role.manages() {
+                    return Err(CaseError::Forbidden(actor.role));
+                }
+                let case = self
+                    .store
+                    .case_detail(actor.scope, reference)
+                    .await?
+                    .ok_or_else(no_case)?;
+                let transfer = self.store.pending_transfer(case.id).await?;
+                let Some(t) = transfer.filter(|t| match actor.scope {
+                    Scope::Centre(id) => id == t.to_centre_id,
+                    Scope::National => true,
+                }) else {
+                    return Err(CaseError::Invalid(
+                        "no transfer to your centre is waiting on this case".into(),
+                    ));
+                };
+                let staff = actor.staff_id.ok_or(CaseError::Forbidden(actor.role))?;
+                let note = optional(note);
+                let done = if accept {
+                    self.store
+                        .accept_transfer(t.id, t.to_centre_id, staff, note.clone())
+                        .await?
+                } else {
+                    self.store
+                        .reject_transfer(t.id, t.to_centre_id, staff, note.clone())
+                        .await?
+                };
+                if !done {
+                    return Err(CaseError::Invalid(
+                        "the transfer was decided meanwhile".into(),
+                    ));
+                }
+                let kind = if accept {
+                    "transfer_accepted"
+                } else {
+                    "transfer_rejected"
+                };
+                self.store
+                    .record_event(&event(case.id, kind, Some(t.to_centre.clone()), note))
+                    .await?;
+                (case.id, Some(t.to_centre))
+            }
+            Work::Stage {
+                change,
+                reason,
+                note,
+            } => {
+                let changed = self
+                    .record_stage_as(
+                        actor,
+                        reference,
+                        change,
+                        optional(reason),
+                        optional(note),
+                        via,
+                        source_key.clone(),
+                    )
+                    .await?;
+                (changed.case.id, Some(change.event().to_string()))
+            }
             Work::Note(note) => {
+                let case_id = owned().await?;
                 let note = text(&note, "the note")?;
                 self.store
                     .record_event(&event(case_id, "note", None, Some(note)))
                     .await?;
-                None
+                (case_id, None)
             }
             Work::Assign(staff) => {
+                let case_id = owned().await?;
                 if !self.store.assign_case(case_id, staff).await? {
                     return Err(CaseError::Invalid(
                         "that person is not a caseworker of the case's centre".into(),
@@ -312,9 +301,10 @@ impl CaseWork {
                 self.store
                     .record_event(&event(case_id, "assigned", name.clone(), None))
                     .await?;
-                Some(format!("staff:{staff}"))
+                (case_id, Some(format!("staff:{staff}")))
             }
             Work::Transfer { to_centre, reason } => {
+                let case_id = owned().await?;
                 let reason = text(&reason, "the reason")?;
                 let to = self.store.centre_id(&to_centre).await?.ok_or_else(|| {
                     CaseError::Invalid(format!("centre `{to_centre}` is unknown"))
@@ -337,9 +327,10 @@ impl CaseWork {
                         Some(reason),
                     ))
                     .await?;
-                Some(to_centre)
+                (case_id, Some(to_centre))
             }
             Work::Refer { service, note } => {
+                let case_id = owned().await?;
                 if !REFERRAL_SERVICES.contains(&service.as_str()) {
                     return Err(CaseError::Invalid(format!(
                         "service `{service}`: use {}",
@@ -354,13 +345,14 @@ impl CaseWork {
                 self.store
                     .record_event(&event(case_id, "referred", Some(service.clone()), note))
                     .await?;
-                Some(service)
+                (case_id, Some(service))
             }
             Work::Outcome {
                 referral,
                 outcome,
                 note,
             } => {
+                let case_id = owned().await?;
                 if !REFERRAL_OUTCOMES.contains(&outcome.as_str()) {
                     return Err(CaseError::Invalid(format!(
                         "outcome `{outcome}`: use {}",
@@ -383,12 +375,13 @@ impl CaseWork {
                         note,
                     ))
                     .await?;
-                Some(outcome)
+                (case_id, Some(outcome))
             }
             Work::FollowUp {
                 volunteer,
                 interval_days,
             } => {
+                let case_id = owned().await?;
                 if !(1..=90).contains(&interval_days) {
                     return Err(CaseError::Invalid(
                         "a visit interval is 1 to 90 days".into(),
@@ -414,9 +407,8 @@ impl CaseWork {
                 if let Err(e) = super::deadlines::follow_up_set(self, case_id, &source_key).await {
                     tracing::error!(error = %format!("{e:#}"), "visit reminder not moved to the new interval");
                 }
-                Some(format!("every {interval_days} days"))
+                (case_id, Some(format!("every {interval_days} days")))
             }
-            Work::Stage { .. } | Work::Decide { .. } => unreachable!("handled above"),
         };
         self.audit(&actor.label, action, Some(case_id), address, detail)
             .await?;
