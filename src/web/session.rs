@@ -132,6 +132,16 @@ impl Web {
         Words::new(&self.work, locale, self.settings.timezone)
     }
 
+    /// Every language the texts speak, by tag (for a choice of language).
+    pub fn languages(&self) -> Vec<String> {
+        self.work
+            .words
+            .texts
+            .locales()
+            .map(|l| l.as_str().to_string())
+            .collect()
+    }
+
     /// Words in the deployment's default language.
     pub fn default_words(&self) -> Words {
         self.words(self.settings.default_locale.clone())

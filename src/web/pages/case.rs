@@ -14,7 +14,7 @@ use axum::{
     Form,
 };
 
-use super::render;
+use super::render_status;
 use crate::{
     casework::{CaseError, CaseFile, Work},
     domain::{
@@ -135,9 +135,7 @@ async fn page(
         workers,
         centres,
     };
-    let mut response = render(&page, w)?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_status(&page, w, status)
 }
 
 pub async fn show(

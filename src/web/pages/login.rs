@@ -11,7 +11,7 @@ use axum::{
     Form,
 };
 
-use super::render;
+use super::render_status;
 use crate::{
     casework::access::SignIn,
     domain::{random_token, Locale, Phone},
@@ -92,16 +92,9 @@ fn form_page(
         csrf: &csrf,
         username,
         message,
-        languages: web
-            .work
-            .words
-            .texts
-            .locales()
-            .map(|l| l.as_str().to_string())
-            .collect(),
+        languages: web.languages(),
     };
-    let mut response = render(&page, words)?;
-    *response.status_mut() = status;
+    let mut response = render_status(&page, words, status)?;
     let c = set_cookie(LOGIN_COOKIE, &csrf, web.settings.secure_cookies, None);
     response.headers_mut().append(
         header::SET_COOKIE,

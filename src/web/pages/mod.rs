@@ -44,3 +44,15 @@ pub(crate) fn render(t: &impl askama::Template, words: &Words) -> Result<Respons
         .map(|html| Html(html).into_response())
         .map_err(|e| PageError::internal(words, e))
 }
+
+/// Renders a template with a status other than 200 (a form shown again
+/// with its problem).
+pub(crate) fn render_status(
+    t: &impl askama::Template,
+    words: &Words,
+    status: axum::http::StatusCode,
+) -> Result<Response, PageError> {
+    let mut response = render(t, words)?;
+    *response.status_mut() = status;
+    Ok(response)
+}

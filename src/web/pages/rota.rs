@@ -16,7 +16,7 @@ use super::{
         admin_error, centre_of, imported, managers_only, status_of, Feedback, ImportBox,
         ImportForm, PeopleQuery,
     },
-    render, Nav,
+    render_status, Nav,
 };
 use crate::{
     casework::admin::{CentreRef, Sheet},
@@ -97,9 +97,7 @@ async fn rota_page(
         )
         .with_csv(csv),
     };
-    let mut response = render(&view, w)?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_status(&view, w, status)
 }
 
 async fn chain_page(
@@ -144,9 +142,7 @@ async fn chain_page(
         )
         .with_csv(csv),
     };
-    let mut response = render(&view, w)?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_status(&view, w, status)
 }
 
 pub async fn rota(

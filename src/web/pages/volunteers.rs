@@ -17,7 +17,7 @@ use super::{
         admin_error, back_to, centre_of, imported, managers_only, status_of, ButtonForm, Feedback,
         ImportBox, ImportForm, PeopleQuery,
     },
-    render, Nav,
+    render_status, Nav,
 };
 use crate::{
     casework::admin::{CentreRef, Imported, NewVolunteer, Sheet},
@@ -95,13 +95,7 @@ async fn page(
         centre,
         centres,
         rows,
-        languages: web
-            .work
-            .words
-            .texts
-            .locales()
-            .map(|l| l.as_str().to_string())
-            .collect(),
+        languages: web.languages(),
         add,
         fb,
         import: ImportBox::new(
@@ -112,9 +106,7 @@ async fn page(
         )
         .with_csv(csv),
     };
-    let mut response = render(&view, w)?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_status(&view, w, status)
 }
 
 pub async fn list(
