@@ -92,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
                     urgent: i % 10 == 0,
                     kind: SmsKind::Reply,
                     source_key: format!("bench:{i}"),
+                    case_id: None,
                 };
                 state.send_sms(msg).await?;
             }

@@ -67,6 +67,7 @@ impl TimerHandler for Handler {
                             urgent: false,
                             kind: SmsKind::Notice,
                             source_key: format!("timer:{}", timer.id),
+                            case_id: None,
                         },
                     )
                     .await?;

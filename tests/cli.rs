@@ -525,6 +525,7 @@ async fn outbox_list_and_retry(db: Db) {
         urgent,
         kind: SmsKind::Notice,
         source_key: key.into(),
+        case_id: None,
     };
     let failed = state
         .send_sms(sms("Visit due", "o:1", false))

@@ -236,6 +236,7 @@ fn reply(to: &str, body: &str, key: &str) -> NewSms {
         urgent: false,
         kind: SmsKind::Reply,
         source_key: key.into(),
+        case_id: None,
     }
 }
 

@@ -157,6 +157,7 @@ async fn enqueue(state: &AppState, id: i64) -> anyhow::Result<()> {
                 urgent: false,
                 kind: SmsKind::Notice,
                 source_key: format!("timer:{id}"),
+                case_id: None,
             },
         )
         .await?;

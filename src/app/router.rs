@@ -16,7 +16,7 @@ use crate::{
     web::{
         api,
         error::ApiError,
-        pages::{audit, case, cases, login, rota, staff, volunteers},
+        pages::{audit, case, cases, indicators, login, rota, staff, volunteers},
     },
 };
 
@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
             post(case::outcome),
         )
         .route("/cases/{reference}/follow-up", post(case::follow_up))
+        .route("/indicators", get(indicators::page))
         // A centre's people (managers, admins) and the audit log (admins, auditors).
         .route("/staff", get(staff::list).post(staff::add))
         .route("/staff/import", post(staff::import))
@@ -60,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/cases/{reference}/stage", post(api::cases::stage))
         .route("/api/v1/cases/{reference}/notes", post(api::cases::note))
         .route("/api/v1/audit", get(api::audit::list))
+        .route("/api/v1/indicators", get(api::indicators::get))
         .route("/api/v1/{*rest}", any(api_not_found))
         // The gateways.
         .route("/ussd/africastalking", post(africastalking::ussd::ussd))

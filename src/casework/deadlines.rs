@@ -278,6 +278,7 @@ pub(super) async fn visit_reminder(
         urgent: false,
         kind: SmsKind::Notice,
         source_key: format!("timer:{}:volunteer", timer.id),
+        case_id: None,
     };
     work.outbox.enqueue(&work.store, msg).await?;
     // The next one, unless a visit is logged first (which reschedules it).

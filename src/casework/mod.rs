@@ -32,6 +32,7 @@ mod cases;
 mod deadlines;
 mod digest;
 mod handler;
+pub mod indicators;
 mod notify;
 pub mod outbox;
 mod quiet;

@@ -27,6 +27,7 @@ pub(super) async fn notify(
             urgent,
             kind: SmsKind::Notice,
             source_key: format!("timer:{}:staff:{}", timer.id, c.staff_id),
+            case_id: timer.case_id,
         };
         match work.outbox.enqueue(&work.store, msg).await {
             Ok(_) => sent += 1,

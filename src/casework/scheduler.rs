@@ -57,6 +57,7 @@
 //!                 urgent: true,
 //!                 kind: SmsKind::Notice,
 //!                 source_key: format!("timer:{}", timer.id),
+//!                 case_id: None,
 //!             };
 //!             outbox.enqueue(&store, sms).await?;
 //!             Ok(())

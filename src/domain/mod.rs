@@ -6,10 +6,12 @@
 //! Every layer may import this module; it imports no other module of the
 //! crate.
 
+mod area;
 mod case_ref;
 pub mod clock;
 mod flow_id;
 mod locale;
+mod period;
 mod phone;
 mod records;
 mod role;
@@ -19,10 +21,12 @@ mod sms;
 mod stage;
 mod token;
 
+pub use area::{Area, AreaError};
 pub use case_ref::{CaseRef, CaseRefError};
 pub use clock::{from_ms, Clock, ManualClock, SharedClock, SystemClock};
 pub use flow_id::{FlowId, FlowIdError};
 pub use locale::{Locale, LocaleError};
+pub use period::{parse_date, Period, PeriodError, PeriodKind, MAX_DAYS};
 pub use phone::{Country, Phone, PhoneError, PhoneReader};
 pub use records::{Channel, NewCase, NewVisit, Place, LEVELS, MAX_PLACE_NAME};
 pub use role::{Actor, Role, RoleError, Scope};

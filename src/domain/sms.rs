@@ -34,6 +34,9 @@ pub struct NewSms {
     /// The caller's idempotency key (e.g. `sms-in:<provider id>:reply`):
     /// the same key twice queues one message.
     pub source_key: String,
+    /// The case a message to staff is about (an alert, an escalation, a
+    /// reminder), counted by the indicators; `None` for anything else.
+    pub case_id: Option<i64>,
 }
 
 /// What a provider's delivery report means for a message that was sent.

@@ -131,8 +131,8 @@ impl Store {
                 Durability::Disk,
                 Write {
                     sql: Some(
-                        "INSERT INTO outbox (to_phone, body, kind, urgent, status, attempts, next_attempt_at, source_key, created_at, updated_at)
-                         SELECT $1, $2, $3, $4, 'queued', 0, $5, $6, $5, $5
+                        "INSERT INTO outbox (to_phone, body, kind, urgent, status, attempts, next_attempt_at, source_key, created_at, updated_at, case_id)
+                         SELECT $1, $2, $3, $4, 'queued', 0, $5, $6, $5, $5, $7
                          WHERE $3 = 'reply'
                             OR EXISTS (SELECT 1 FROM staff WHERE phone = $1)
                             OR EXISTS (SELECT 1 FROM volunteers WHERE phone = $1)
@@ -147,6 +147,7 @@ impl Store {
                         i64::from(msg.urgent).into(),
                         now.into(),
                         msg.source_key.as_str().into(),
+                        msg.case_id.into(),
                     ],
                     decode: Box::new(|o| o.rows.first().map(|r| r.int_required("id")).transpose()),
                 },

@@ -13,6 +13,7 @@
 //! Beside the channels: imports `casework`, `store`, `text` and `domain`.
 
 pub mod api;
+pub mod charts;
 pub mod error;
 pub mod pages;
 pub mod session;

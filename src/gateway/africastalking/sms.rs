@@ -86,6 +86,7 @@ pub async fn inbound(
             kind: SmsKind::Reply,
             // A second delivery of the message queues no second reply.
             source_key: format!("reply:{PROVIDER}:{id}"),
+            case_id: None,
         })
         .await;
     match queued {

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod indicators;
 pub mod openapi;
 
 use axum::{

@@ -7,7 +7,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{audit, cases};
+use super::{audit, cases, indicators};
 use crate::web::error::ApiError;
 
 #[derive(OpenApi)]
@@ -17,7 +17,7 @@ use crate::web::error::ApiError;
         description = "Child-protection cases, for integrators. Bearer tokens come from `kanda token issue`; a token sees its centre's cases (or every case, for national roles), and every read is in the audit log.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(cases::list, cases::show, cases::stage, cases::note, audit::list),
+    paths(cases::list, cases::show, cases::stage, cases::note, audit::list, indicators::get),
     components(schemas(
         ApiError,
         cases::CaseList,
@@ -32,6 +32,9 @@ use crate::web::error::ApiError;
         cases::Changed,
         audit::AuditList,
         audit::AuditOut,
+        indicators::IndicatorsOut,
+        indicators::IndicatorTable,
+        indicators::IndicatorRow,
     )),
     modifiers(&Bearer)
 )]

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod case;
 pub mod cases;
+pub mod indicators;
 pub mod login;
 pub mod rota;
 pub mod staff;

@@ -1,0 +1,480 @@
+//! The counts indicators are made of, for an area and a period: set-based
+//! reads, each one statement over the cases (and their events, referrals
+//! and alert messages) of the area, written once for both databases. What
+//! the counts mean (definitions, shares, suppression) is the case work's
+//! (`casework/indicators/`); the store only counts.
+//!
+//! Reads that would otherwise walk every case's timeline use the steps the
+//! database keeps on each case (`responded_at`, `assessed_at`,
+//! `planned_at`: migration 0009's trigger, in the same transaction as the
+//! event).
+
+use sqlx::{any::AnyRow, Row as _};
+
+use super::{case_timers::STEP_UNDONE, conditions::Conditions, Result, Store};
+use crate::domain::Area;
+
+/// An area found: what its cases' `WHERE` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AreaRows {
+    /// The cases a centre holds.
+    Centre {
+        id: i64,
+        name: String,
+    },
+    /// The cases of children in a province (by location).
+    Province {
+        id: i64,
+        name: String,
+    },
+    National,
+}
+
+impl AreaRows {
+    /// The area's cases: `c` is the case, `l` its location.
+    fn cases(&self, c: &mut Conditions) {
+        match self {
+            AreaRows::Centre { id, .. } => c.with(*id, |p| format!("c.centre_id = {p}")),
+            AreaRows::Province { id, .. } => c.with(*id, |p| format!("l.province_id = {p}")),
+            AreaRows::National => {}
+        }
+    }
+
+    /// The area's volunteers by their village `l`: a centre's are those of
+    /// its province.
+    fn volunteers(&self, c: &mut Conditions) {
+        match self {
+            AreaRows::Centre { id, .. } => c.with(*id, |p| {
+                format!("l.province_id = (SELECT province_id FROM centres WHERE id = {p})")
+            }),
+            AreaRows::Province { id, .. } => c.with(*id, |p| format!("l.province_id = {p}")),
+            AreaRows::National => {}
+        }
+    }
+
+    /// The row id of the centre, for a centre.
+    pub fn centre_id(&self) -> Option<i64> {
+        match self {
+            AreaRows::Centre { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// A period as the counts take it: its bounds and its weeks, in ms.
+#[derive(Clone, Debug)]
+pub struct Span {
+    pub from: i64,
+    pub to: i64,
+    /// Each week's (start, end), in order, covering `from..to`.
+    pub weeks: Vec<(i64, i64)>,
+    /// Now: a step not yet done counts as late only once its time is over.
+    pub now: i64,
+}
+
+/// The windows the timeliness counts use, in ms.
+pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Cases registered in the period, in one group: the week they were
+/// registered in, their concern, district and channel, and how soon each
+/// step was done.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CohortGroup {
+    /// Index into [`Span::weeks`].
+    pub week: usize,
+    pub concern: String,
+    /// The district's location code (`None`: a place outside any district).
+    pub district: Option<String>,
+    /// `ussd`, `sms` or `self_report`.
+    pub channel: String,
+    pub cases: i64,
+    /// Urgent cases whose first hour is over or that were answered.
+    pub urgent_known: i64,
+    pub urgent_within_1h: i64,
+    pub known_24h: i64,
+    pub within_24h: i64,
+    pub known_48h: i64,
+    pub within_48h: i64,
+    pub known_7d: i64,
+    pub assessed_within_7d: i64,
+    /// Cases with a first response.
+    pub responded: i64,
+}
+
+/// Counts of events in the period, by kind and outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventCount {
+    pub kind: String,
+    pub outcome: Option<String>,
+    pub events: i64,
+}
+
+/// Everything counted for one area and period.
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    pub cohort: Vec<CohortGroup>,
+    /// Times to first response (ms) at the ranks asked: (rank, ms).
+    pub response_ranks: Vec<(i64, i64)>,
+    /// Cases assessed in the period whose plan's fortnight is over or that
+    /// have a plan; of those, planned within 14 days of the assessment.
+    pub plans_known: i64,
+    pub plans_within_14d: i64,
+    /// Closures, reopenings and visits in the period.
+    pub events: Vec<EventCount>,
+    /// Cases escalated in the period, by the highest level reached.
+    pub escalated: Vec<(i64, i64)>,
+    /// Active volunteers living in the area.
+    pub volunteers: i64,
+    /// Referrals made in the period: (service, outcome or `pending`, count).
+    pub referrals: Vec<(String, String, i64)>,
+    /// Alert messages to staff queued in the period, by status.
+    pub alerts: Vec<(String, i64)>,
+    /// Open cases whose review is overdue, now.
+    pub review_overdue: i64,
+}
+
+fn int(r: &AnyRow, column: &str) -> Result<i64> {
+    Ok(r.try_get::<Option<i64>, _>(column)?.unwrap_or(0))
+}
+
+/// `FROM` the area's cases and their places.
+const CASES: &str = "FROM cases c JOIN locations l ON l.id = c.location_id";
+
+impl Store {
+    /// The area a scope names; `None` when no centre or province has the
+    /// code.
+    pub async fn find_area(&self, area: &Area) -> Result<Option<AreaRows>> {
+        let row = |sql: &'static str, code: String| async move {
+            sqlx::query(sql).bind(code).fetch_optional(&self.pool).await
+        };
+        Ok(match area {
+            Area::National => Some(AreaRows::National),
+            Area::Centre(code) => row("SELECT id, name FROM centres WHERE code = $1", code.clone())
+                .await?
+                .map(|r| -> Result<_> {
+                    Ok(AreaRows::Centre {
+                        id: r.try_get("id")?,
+                        name: r.try_get("name")?,
+                    })
+                })
+                .transpose()?,
+            Area::Province(code) => row(
+                "SELECT id, name FROM locations WHERE code = $1 AND level = 1",
+                code.clone(),
+            )
+            .await?
+            .map(|r| -> Result<_> {
+                Ok(AreaRows::Province {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .transpose()?,
+        })
+    }
+
+    /// Every province: (code, name), by name.
+    pub async fn provinces(&self) -> Result<Vec<(String, String)>> {
+        let rows =
+            sqlx::query("SELECT code, name FROM locations WHERE level = 1 ORDER BY name, code")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
+            .collect()
+    }
+
+    /// The districts of an area: (code, name), by name.
+    pub async fn area_districts(&self, area: &AreaRows) -> Result<Vec<(String, String)>> {
+        let mut c = Conditions::default();
+        c.plain("l.level = 2");
+        area.volunteers(&mut c);
+        let sql = format!(
+            "SELECT l.code, l.name FROM locations l{} ORDER BY l.name, l.code",
+            c.clause()
+        );
+        let rows = c.bind(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
+            .collect()
+    }
+
+    /// Every count of the indicators for `area` over `span`; `ranks` are
+    /// the ranks (from 1) of the times to first response wanted, which
+    /// depend on how many were answered: `ranks(responded)`.
+    pub async fn indicator_counts(
+        &self,
+        area: &AreaRows,
+        span: &Span,
+        ranks: impl Fn(i64) -> Vec<i64>,
+    ) -> Result<Counts> {
+        let cohort = self.cohort(area, span).await?;
+        let responded: i64 = cohort.iter().map(|g| g.responded).sum();
+        let mut response_ranks = Vec::new();
+        for rank in ranks(responded) {
+            if let Some(ms) = self.response_at_rank(area, span, rank).await? {
+                response_ranks.push((rank, ms));
+            }
+        }
+        let (plans_known, plans_within_14d) = self.plans(area, span).await?;
+        Ok(Counts {
+            cohort,
+            response_ranks,
+            plans_known,
+            plans_within_14d,
+            events: self.period_events(area, span).await?,
+            escalated: self.escalated(area, span).await?,
+            volunteers: self.active_volunteers(area).await?,
+            referrals: self.referrals_made(area, span).await?,
+            alerts: self.alert_messages(area, span).await?,
+            review_overdue: self.review_overdue(area, span.now).await?,
+        })
+    }
+
+    /// The cases registered in the period, grouped, in one pass: each
+    /// joined to the week it falls in (the weeks as a `VALUES` list).
+    async fn cohort(&self, area: &AreaRows, span: &Span) -> Result<Vec<CohortGroup>> {
+        if span.weeks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = Conditions::default();
+        let weeks: Vec<String> = span
+            .weeks
+            .iter()
+            .enumerate()
+            .map(|(i, (start, end))| {
+                let i = c.arg(i as i64);
+                let start = c.arg(*start);
+                let end = c.arg(*end);
+                format!("({i}, {start}, {end})")
+            })
+            .collect();
+        let now = c.arg(span.now);
+        area.cases(&mut c);
+        c.with(span.from, |p| format!("c.created_at >= {p}"));
+        c.with(span.to, |p| format!("c.created_at < {p}"));
+        let late = |window: i64| {
+            format!("(c.responded_at IS NOT NULL OR c.created_at <= {now} - {window})")
+        };
+        let within = |window: i64| format!("c.responded_at - c.created_at <= {window}");
+        let sql = format!(
+            "WITH weeks (n, wstart, wend) AS (VALUES {weeks})
+             SELECT w.n AS week, c.concern, d.code AS district,
+                    (CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END) AS chan,
+                    COUNT(*) AS cases,
+                    SUM(CASE WHEN c.urgent = 1 AND {urgent_known} THEN 1 ELSE 0 END) AS urgent_known,
+                    SUM(CASE WHEN c.urgent = 1 AND {within_1h} THEN 1 ELSE 0 END) AS urgent_within_1h,
+                    SUM(CASE WHEN {known_24h} THEN 1 ELSE 0 END) AS known_24h,
+                    SUM(CASE WHEN {within_24h} THEN 1 ELSE 0 END) AS within_24h,
+                    SUM(CASE WHEN {known_48h} THEN 1 ELSE 0 END) AS known_48h,
+                    SUM(CASE WHEN {within_48h} THEN 1 ELSE 0 END) AS within_48h,
+                    SUM(CASE WHEN c.assessed_at IS NOT NULL OR c.created_at <= {now} - {week} THEN 1 ELSE 0 END) AS known_7d,
+                    SUM(CASE WHEN c.assessed_at - c.created_at <= {week} THEN 1 ELSE 0 END) AS assessed_within_7d,
+                    SUM(CASE WHEN c.responded_at IS NOT NULL THEN 1 ELSE 0 END) AS responded
+             {CASES}
+             JOIN weeks w ON c.created_at >= w.wstart AND c.created_at < w.wend
+             LEFT JOIN locations d ON d.id = l.district_id
+             {clause}
+             GROUP BY w.n, c.concern, d.code, CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END",
+            weeks = weeks.join(", "),
+            urgent_known = late(HOUR_MS),
+            within_1h = within(HOUR_MS),
+            known_24h = late(DAY_MS),
+            within_24h = within(DAY_MS),
+            known_48h = late(2 * DAY_MS),
+            within_48h = within(2 * DAY_MS),
+            week = 7 * DAY_MS,
+            clause = c.clause(),
+        );
+        let rows = c.bind(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CohortGroup {
+                    week: int(r, "week")? as usize,
+                    concern: r.try_get("concern")?,
+                    district: r.try_get("district")?,
+                    channel: r.try_get("chan")?,
+                    cases: int(r, "cases")?,
+                    urgent_known: int(r, "urgent_known")?,
+                    urgent_within_1h: int(r, "urgent_within_1h")?,
+                    known_24h: int(r, "known_24h")?,
+                    within_24h: int(r, "within_24h")?,
+                    known_48h: int(r, "known_48h")?,
+                    within_48h: int(r, "within_48h")?,
+                    known_7d: int(r, "known_7d")?,
+                    assessed_within_7d: int(r, "assessed_within_7d")?,
+                    responded: int(r, "responded")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The time to first response (ms) of rank `rank` (from 1) among the
+    /// period's answered cases, shortest first.
+    async fn response_at_rank(
+        &self,
+        area: &AreaRows,
+        span: &Span,
+        rank: i64,
+    ) -> Result<Option<i64>> {
+        let mut c = Conditions::default();
+        area.cases(&mut c);
+        c.with(span.from, |p| format!("c.created_at >= {p}"));
+        c.with(span.to, |p| format!("c.created_at < {p}"));
+        c.plain("c.responded_at IS NOT NULL");
+        let offset = c.arg((rank - 1).max(0));
+        let sql = format!(
+            "SELECT c.responded_at - c.created_at AS d {CASES}{} ORDER BY d LIMIT 1 OFFSET {offset}",
+            c.clause()
+        );
+        let row = c.bind(&sql).fetch_optional(&self.pool).await?;
+        row.map(|r| int(&r, "d")).transpose()
+    }
+
+    /// Cases assessed in the period: how many have a known plan outcome
+    /// (a plan, or their fortnight over), and how many were planned within
+    /// 14 days of the assessment.
+    async fn plans(&self, area: &AreaRows, span: &Span) -> Result<(i64, i64)> {
+        let mut c = Conditions::default();
+        let now = c.arg(span.now);
+        area.cases(&mut c);
+        c.with(span.from, |p| format!("c.assessed_at >= {p}"));
+        c.with(span.to, |p| format!("c.assessed_at < {p}"));
+        let fortnight = 14 * DAY_MS;
+        let sql = format!(
+            "SELECT SUM(CASE WHEN c.planned_at IS NOT NULL OR c.assessed_at <= {now} - {fortnight} THEN 1 ELSE 0 END) AS known,
+                    SUM(CASE WHEN c.planned_at - c.assessed_at <= {fortnight} THEN 1 ELSE 0 END) AS within
+             {CASES}{}",
+            c.clause()
+        );
+        let r = c.bind(&sql).fetch_one(&self.pool).await?;
+        Ok((int(&r, "known")?, int(&r, "within")?))
+    }
+
+    /// Closures (by reason), reopenings and visits recorded in the period,
+    /// on the area's cases.
+    async fn period_events(&self, area: &AreaRows, span: &Span) -> Result<Vec<EventCount>> {
+        let mut c = Conditions::default();
+        c.plain("e.kind IN ('closed', 'reopened', 'visit')");
+        c.with(span.from, |p| format!("e.at >= {p}"));
+        c.with(span.to, |p| format!("e.at < {p}"));
+        area.cases(&mut c);
+        let sql = format!(
+            "SELECT e.kind, (CASE WHEN e.kind = 'closed' THEN e.outcome END) AS outcome, COUNT(*) AS n
+             FROM case_events e JOIN cases c ON c.id = e.case_id JOIN locations l ON l.id = c.location_id
+             {}
+             GROUP BY e.kind, CASE WHEN e.kind = 'closed' THEN e.outcome END",
+            c.clause()
+        );
+        let rows = c.bind(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventCount {
+                    kind: r.try_get("kind")?,
+                    outcome: r.try_get("outcome")?,
+                    events: int(r, "n")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Cases escalated in the period, by the highest level they reached
+    /// in it (an escalation event's outcome is `level N`).
+    async fn escalated(&self, area: &AreaRows, span: &Span) -> Result<Vec<(i64, i64)>> {
+        let mut c = Conditions::default();
+        c.plain("e.kind = 'escalated'");
+        c.with(span.from, |p| format!("e.at >= {p}"));
+        c.with(span.to, |p| format!("e.at < {p}"));
+        area.cases(&mut c);
+        let sql = format!(
+            "SELECT x.lvl, COUNT(*) AS n FROM (
+               SELECT e.case_id, MAX(CAST(SUBSTR(e.outcome, 7) AS BIGINT)) AS lvl
+               FROM case_events e JOIN cases c ON c.id = e.case_id JOIN locations l ON l.id = c.location_id
+               {}
+               GROUP BY e.case_id) x
+             GROUP BY x.lvl ORDER BY x.lvl",
+            c.clause()
+        );
+        let rows = c.bind(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((int(r, "lvl")?, int(r, "n")?)))
+            .collect()
+    }
+
+    /// Volunteers not deactivated whose village is in the area.
+    async fn active_volunteers(&self, area: &AreaRows) -> Result<i64> {
+        let mut c = Conditions::default();
+        c.plain("v.active = 1");
+        area.volunteers(&mut c);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM volunteers v LEFT JOIN locations l ON l.id = v.village_id{}",
+            c.clause()
+        );
+        let r = c.bind(&sql).fetch_one(&self.pool).await?;
+        int(&r, "n")
+    }
+
+    /// Referrals made in the period, by service and outcome so far.
+    async fn referrals_made(
+        &self,
+        area: &AreaRows,
+        span: &Span,
+    ) -> Result<Vec<(String, String, i64)>> {
+        let mut c = Conditions::default();
+        c.with(span.from, |p| format!("r.referred_at >= {p}"));
+        c.with(span.to, |p| format!("r.referred_at < {p}"));
+        area.cases(&mut c);
+        let sql = format!(
+            "SELECT r.service, COALESCE(r.outcome, 'pending') AS outcome, COUNT(*) AS n
+             FROM referrals r JOIN cases c ON c.id = r.case_id JOIN locations l ON l.id = c.location_id
+             {}
+             GROUP BY r.service, COALESCE(r.outcome, 'pending')",
+            c.clause()
+        );
+        let rows = c.bind(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("service")?, r.try_get("outcome")?, int(r, "n")?)))
+            .collect()
+    }
+
+    /// SMS about the area's cases to staff (alerts, escalations,
+    /// reminders) queued in the period, by their status now.
+    async fn alert_messages(&self, area: &AreaRows, span: &Span) -> Result<Vec<(String, i64)>> {
+        let mut c = Conditions::default();
+        c.plain("o.case_id IS NOT NULL");
+        c.with(span.from, |p| format!("o.created_at >= {p}"));
+        c.with(span.to, |p| format!("o.created_at < {p}"));
+        area.cases(&mut c);
+        let sql = format!(
+            "SELECT o.status, COUNT(*) AS n
+             FROM outbox o JOIN cases c ON c.id = o.case_id JOIN locations l ON l.id = c.location_id
+             {}
+             GROUP BY o.status",
+            c.clause()
+        );
+        let rows = c.bind(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, int(r, "n")?)))
+            .collect()
+    }
+
+    /// Open cases of the area with a plan whose review is overdue now: a
+    /// review deadline missed (or past due) and no review since. Read
+    /// through the `overdue` flag the case work keeps (an index of the
+    /// few overdue cases), then each one's timers.
+    async fn review_overdue(&self, area: &AreaRows, now: i64) -> Result<i64> {
+        let mut c = Conditions::default();
+        let now = c.arg(now);
+        c.plain("c.overdue = 1");
+        c.plain("c.stage = 'planned'");
+        area.cases(&mut c);
+        c.plain(format!(
+            "EXISTS (SELECT 1 FROM timers t WHERE t.case_id = c.id AND t.kind = 'review'
+               AND (t.state = 'fired' OR (t.state = 'pending' AND t.due_at <= {now})) AND {STEP_UNDONE})"
+        ));
+        let sql = format!("SELECT COUNT(*) AS n {CASES}{}", c.clause());
+        let r = c.bind(&sql).fetch_one(&self.pool).await?;
+        int(&r, "n")
+    }
+}
