@@ -3,8 +3,13 @@
 //! spread over the demo's villages of both provinces and over the last two
 //! years, with a realistic mix (a fifth new, a tenth urgent, one in
 //! twenty-five overdue, a sixth closed, a fifth self-reports), and their
-//! timelines (an alert for each, an acknowledgement for each case past
-//! `new`) and deadline timers. Deterministic (a fixed seed).
+//! timelines as the indicators read them (issue 15): an alert for each and
+//! its SMS to staff (mostly delivered, some failed or unconfirmed); for each
+//! case past `new` a first response after minutes to days, escalations
+//! when it came late, then an assessment, a plan, follow-up visits and a
+//! closure with its reason as far as the case's stage; a referral with its
+//! outcome for a fifth of the assessed; and deadline timers. No event is
+//! after now. Deterministic (a fixed seed).
 //!
 //!     DATABASE_URL=sqlite:///tmp/k1m.db cargo run --release --example seed_cases -- 1000000
 //!     DATABASE_URL=postgres://postgres@127.0.0.1:5432/k1m cargo run --release --example seed_cases -- 1000000
@@ -22,11 +27,38 @@ use kanda::{
     AppState,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 
 const BATCH: usize = 400;
 const TX: usize = 10_000;
 const DAY_MS: i64 = 86_400_000;
+/// Rows per INSERT: sqlx's SQLite driver names each bound parameter with a
+/// call whose cost grows with the statement's parameter count, so a
+/// statement of many thousand parameters costs quadratically; ~1,000 per
+/// statement keeps the load linear.
+const ROWS: usize = 150;
+const HOUR_MS: i64 = 3_600_000;
+const MINUTE_MS: i64 = 60_000;
+const CLOSE_REASONS: [&str; 4] = [
+    "plan_completed",
+    "no_protection_concern",
+    "moved_away",
+    "family_declined",
+];
+const SERVICES: [&str; 5] = [
+    "health",
+    "education",
+    "legal_aid",
+    "social_protection",
+    "psychosocial",
+];
+const OUTCOMES: [Option<&str>; 5] = [
+    None,
+    Some("accepted"),
+    Some("declined"),
+    Some("completed"),
+    Some("no_response"),
+];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -44,7 +76,20 @@ async fn main() -> anyhow::Result<()> {
     }
     drop(state);
     sqlx::any::install_default_drivers();
-    let pool = AnyPool::connect(&url).await?;
+    // One connection, so that SQLite's settings below hold for every
+    // insert: a 1 GiB page cache (the unique and time indexes of millions
+    // of events no longer fit the default 2 MiB, and every insert would
+    // read the disk), and no flush per transaction: a bulk load that
+    // failed is loaded again.
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await?;
+    if !postgres {
+        for pragma in ["PRAGMA cache_size = -1048576", "PRAGMA synchronous = OFF"] {
+            sqlx::query(pragma).execute(&pool).await?;
+        }
+    }
     let villages: Vec<(i64, i64)> = sqlx::query(
         "SELECT l.id, c.id AS centre FROM locations l JOIN centres c ON c.province_id = l.province_id WHERE l.level = 4",
     )
@@ -62,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     let mut rng = StdRng::seed_from_u64(42);
     let started = Instant::now();
-    let (mut events, mut timers) = (0usize, 0usize);
+    let (mut events, mut timers, mut sms, mut referrals) = (0usize, 0usize, 0usize, 0usize);
     for tx_start in (0..n).step_by(TX) {
         let mut tx = pool.begin().await?;
         for batch_start in (tx_start..(tx_start + TX).min(n)).step_by(BATCH) {
@@ -104,10 +149,23 @@ async fn main() -> anyhow::Result<()> {
                     volunteer: (!self_report)
                         .then(|| volunteers[rng.gen_range(0..volunteers.len())]),
                     created,
+                    // Most answered within the day, some within two, a few later.
+                    ack_after: match rng.gen_range(0..100) {
+                        0..60 => rng.gen_range(5 * MINUTE_MS..6 * HOUR_MS),
+                        60..85 => rng.gen_range(6 * HOUR_MS..DAY_MS),
+                        85..95 => rng.gen_range(DAY_MS..2 * DAY_MS),
+                        _ => rng.gen_range(2 * DAY_MS..6 * DAY_MS),
+                    },
+                    assess_after: rng.gen_range(DAY_MS..12 * DAY_MS),
+                    plan_after: rng.gen_range(2 * DAY_MS..20 * DAY_MS),
+                    close_after: rng.gen_range(20 * DAY_MS..200 * DAY_MS),
+                    roll: rng.gen(),
                 });
             }
             insert_cases(&mut tx, &cases).await?;
-            events += insert_events(&mut tx, &cases).await?;
+            events += insert_events(&mut tx, &cases, now).await?;
+            sms += insert_alert_sms(&mut tx, &cases).await?;
+            referrals += insert_referrals(&mut tx, &cases, now).await?;
             timers += insert_timers(&mut tx, &cases, now).await?;
         }
         tx.commit().await?;
@@ -115,7 +173,7 @@ async fn main() -> anyhow::Result<()> {
     }
     eprintln!();
     if postgres {
-        for table in ["cases", "case_events", "timers"] {
+        for table in ["cases", "case_events", "timers", "outbox", "referrals"] {
             sqlx::query(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             ))
@@ -125,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
     }
     sqlx::query("ANALYZE").execute(&pool).await?;
     println!(
-        "RESULT seeded cases={n} events={events} timers={timers} seconds={:.1}",
+        "RESULT seeded cases={n} events={events} timers={timers} sms={sms} referrals={referrals} seconds={:.1}",
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -145,6 +203,14 @@ struct Case {
     anonymous: bool,
     volunteer: Option<i64>,
     created: i64,
+    /// After registration, ms: the first response, then the assessment,
+    /// the plan and the closure after it, each when the stage has it.
+    ack_after: i64,
+    assess_after: i64,
+    plan_after: i64,
+    close_after: i64,
+    /// A closing reason, a referral's service and outcome, the alert's fate.
+    roll: u64,
 }
 
 /// `($1, $2, ...), (...)` for `rows` rows of `cols` values.
@@ -159,6 +225,16 @@ fn placeholders(rows: usize, cols: usize) -> String {
 }
 
 async fn insert_cases(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+) -> anyhow::Result<()> {
+    for chunk in cases.chunks(ROWS / 3) {
+        insert_case_rows(tx, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert_case_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     cases: &[Case],
 ) -> anyhow::Result<()> {
@@ -196,52 +272,235 @@ async fn insert_cases(
     Ok(())
 }
 
+/// The stages a case's timeline reaches, by its stage now.
+fn reached(stage: &str) -> usize {
+    match stage {
+        "new" => 0,
+        "acknowledged" => 1,
+        "assessed" => 2,
+        "planned" => 3,
+        _ => 4,
+    }
+}
+
 async fn insert_events(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     cases: &[Case],
+    now: i64,
 ) -> anyhow::Result<usize> {
     // (case id, kind, at, actor, outcome, source key)
-    type Event<'a> = (i64, &'a str, i64, &'a str, Option<&'a str>, String);
+    type Event<'a> = (i64, &'a str, i64, &'a str, Option<String>, String);
     let mut rows: Vec<Event> = Vec::new();
+    // Nothing happens after now: a step that would is done just before.
+    let clamp = |t: i64| t.min(now - MINUTE_MS);
     for c in cases {
+        let id = c.id;
         rows.push((
-            c.id,
+            id,
             "alert",
             c.created + 1_000,
             "kanda",
             None,
-            format!("seed:alert:{}", c.id),
+            format!("seed:alert:{id}"),
         ));
-        if c.stage != "new" {
+        let reached = reached(c.stage);
+        if reached == 0 {
+            continue;
+        }
+        let ack = clamp(c.created + c.ack_after);
+        // Late: up the chain, a level per timeout (1 h urgent, else 24 h).
+        let timeout = if c.urgent { HOUR_MS } else { DAY_MS };
+        for level in 2..=3 {
+            let at = c.created + timeout * (level - 1);
+            if at < ack {
+                rows.push((
+                    id,
+                    "escalated",
+                    at,
+                    "kanda",
+                    Some(format!("level {level}")),
+                    format!("seed:esc:{id}:{level}"),
+                ));
+            }
+        }
+        rows.push((
+            id,
+            "acknowledged",
+            ack,
+            "staff:1",
+            Some("acknowledged".into()),
+            format!("seed:ack:{id}"),
+        ));
+        if reached < 2 {
+            continue;
+        }
+        let assessed = clamp(ack.max(c.created + c.assess_after));
+        rows.push((
+            id,
+            "assessed",
+            assessed,
+            "staff:1",
+            Some("assessed".into()),
+            format!("seed:assess:{id}"),
+        ));
+        if reached < 3 {
+            continue;
+        }
+        let planned = clamp(assessed + c.plan_after);
+        rows.push((
+            id,
+            "planned",
+            planned,
+            "staff:1",
+            Some("planned".into()),
+            format!("seed:plan:{id}"),
+        ));
+        // Follow-up visits every 30 days after the plan, up to three.
+        let last = if reached == 4 {
+            clamp(planned + c.close_after)
+        } else {
+            now - MINUTE_MS
+        };
+        for k in 1..=3 {
+            let at = planned + k * 30 * DAY_MS;
+            if at < last {
+                rows.push((
+                    id,
+                    "visit",
+                    at,
+                    "volunteer:1",
+                    Some("same".into()),
+                    format!("seed:visit:{id}:{k}"),
+                ));
+            }
+        }
+        if reached == 4 {
+            let reason = CLOSE_REASONS[(c.roll % CLOSE_REASONS.len() as u64) as usize];
             rows.push((
-                c.id,
-                "acknowledged",
-                c.created + 3_600_000,
+                id,
+                "closed",
+                last,
                 "staff:1",
-                Some("acknowledged"),
-                format!("seed:ack:{}", c.id),
+                Some(reason.into()),
+                format!("seed:close:{id}"),
             ));
         }
     }
-    let sql = format!(
-        "INSERT INTO case_events (case_id, kind, at, actor, outcome, source_key) VALUES {}",
-        placeholders(rows.len(), 6)
-    );
-    let mut q = sqlx::query(&sql);
-    for r in &rows {
-        q = q
-            .bind(r.0)
-            .bind(r.1)
-            .bind(r.2)
-            .bind(r.3)
-            .bind(r.4)
-            .bind(r.5.clone());
+    for chunk in rows.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO case_events (case_id, kind, at, actor, outcome, source_key) VALUES {}",
+            placeholders(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.0)
+                .bind(r.1)
+                .bind(r.2)
+                .bind(r.3)
+                .bind(r.4.clone())
+                .bind(r.5.clone());
+        }
+        q.execute(&mut **tx).await?;
     }
-    q.execute(&mut **tx).await?;
     Ok(rows.len())
 }
 
+/// Each case's alert SMS to the staff on duty, keyed as the case work keys
+/// it: mostly delivered, some sent without a report yet, a few failed.
+async fn insert_alert_sms(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+) -> anyhow::Result<usize> {
+    for chunk in cases.chunks(ROWS / 2) {
+        insert_sms_rows(tx, chunk).await?;
+    }
+    Ok(cases.len())
+}
+
+async fn insert_sms_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+) -> anyhow::Result<usize> {
+    let sql = format!(
+        "INSERT INTO outbox (to_phone, body, kind, urgent, status, attempts, next_attempt_at, source_key, created_at, updated_at, sent_at, case_id) VALUES {}",
+        placeholders(cases.len(), 12)
+    );
+    let mut q = sqlx::query(&sql);
+    for c in cases {
+        let status = match c.roll % 100 {
+            0..90 => "delivered",
+            90..95 => "sent",
+            _ => "failed",
+        };
+        let at = c.created + 1_000;
+        q = q
+            .bind("+250788100001")
+            .bind(format!(
+                "Kanda: new case {}. Reply ACK {} when you have seen it.",
+                c.reference, c.reference
+            ))
+            .bind("notice")
+            .bind(c.urgent as i64)
+            .bind(status)
+            .bind(1i64)
+            .bind(at)
+            .bind(format!("seed:alert-sms:{}", c.id))
+            .bind(at)
+            .bind(at + 2_000)
+            .bind(Some(at + 1_000))
+            .bind(c.id);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(cases.len())
+}
+
+/// A referral for a fifth of the cases assessed, two days after the
+/// assessment, with an outcome a week later (or none yet).
+async fn insert_referrals(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+    now: i64,
+) -> anyhow::Result<usize> {
+    let referred: Vec<&Case> = cases
+        .iter()
+        .filter(|c| reached(c.stage) >= 2 && (c.roll >> 8) % 5 == 0)
+        .collect();
+    if referred.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "INSERT INTO referrals (case_id, service, referred_by, referred_at, outcome, outcome_at) VALUES {}",
+        placeholders(referred.len(), 6)
+    );
+    let mut q = sqlx::query(&sql);
+    for c in &referred {
+        let at = (c.created + c.ack_after.max(c.assess_after) + 2 * DAY_MS).min(now - MINUTE_MS);
+        let outcome = OUTCOMES[((c.roll >> 16) % OUTCOMES.len() as u64) as usize];
+        q = q
+            .bind(c.id)
+            .bind(SERVICES[((c.roll >> 24) % SERVICES.len() as u64) as usize])
+            .bind(1i64)
+            .bind(at)
+            .bind(outcome)
+            .bind(outcome.map(|_| (at + 7 * DAY_MS).min(now)));
+    }
+    q.execute(&mut **tx).await?;
+    Ok(referred.len())
+}
+
 async fn insert_timers(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[Case],
+    now: i64,
+) -> anyhow::Result<usize> {
+    for chunk in cases.chunks(ROWS / 4) {
+        insert_timer_rows(tx, chunk, now).await?;
+    }
+    Ok(cases.len() * 2)
+}
+
+async fn insert_timer_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     cases: &[Case],
     now: i64,

@@ -3,7 +3,8 @@
 //! server of the test harness with the demo seeded. One walk through a
 //! case's first days: Claudine (CAPE-S caseworker) signs in, acknowledges
 //! a USSD report, assesses it and transfers it to CAPE-E; Patrick (CAPE-E
-//! manager) signs in, sees the transfer waiting and accepts it.
+//! manager) signs in, sees the transfer waiting and accepts it, then opens
+//! his centre's indicators; the administrator reads CAPE-S's, suppressed.
 //!
 //! Each page is saved as a PNG under `target/e2e-screenshots/`
 //! (`NN-name.png`), for a person to look at. Without chromedriver or
@@ -19,10 +20,15 @@ use std::{
     time::Duration,
 };
 
-use common::{reference_in, spawn_app, Db, TestApp, TestDb, CLAUDINE, GRACE, PATRICK};
+use common::{
+    new_case, reference_in, spawn_app, Db, TestApp, TestDb, ADMIN, CLAUDINE, GRACE, PATRICK,
+};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use kanda::{app::demo::DEMO_PASSWORD, domain::Role};
+use kanda::{
+    app::demo::DEMO_PASSWORD,
+    domain::{NewCase, Role},
+};
 
 /// Grace reports a girl of 7, neglect, in danger, in her own village
 /// (Cyarwa, Huye: CAPE-S's province).
@@ -296,6 +302,28 @@ async fn a_case_is_acknowledged_assessed_transferred_and_accepted_in_a_browser()
         .await
         .expect("a token");
     let reference = reference_in(&app.session("e2e1", GRACE, &REPORT_OWN_VILLAGE).await);
+    // More of the month's reports, for the indicators' charts: CAPE-S 14
+    // (neglect 9, violence 3, separated 2), CAPE-E 12.
+    for (i, (village, concern)) in std::iter::repeat_n(("S-HUY-TUM-02", "neglect"), 9)
+        .chain(std::iter::repeat_n(("S-HUY-TUM-03", "violence"), 3))
+        .chain(std::iter::repeat_n(("S-NYA-BUS-01", "separated"), 2))
+        .chain(std::iter::repeat_n(("E-RWA-KIG-01", "neglect"), 7))
+        .chain(std::iter::repeat_n(("E-RWA-KIG-01", "exploitation"), 5))
+        .enumerate()
+    {
+        let place = app
+            .state
+            .store
+            .place_by_code(village, 4)
+            .await
+            .unwrap()
+            .expect("a demo village");
+        let case = NewCase {
+            concern: concern.into(),
+            ..new_case(&format!("e2e-more-{i}"), place.id)
+        };
+        app.state.work.register_case(&case).await.expect("a case");
+    }
     let r = reference.as_str().to_string();
     assert_eq!(api_case(&app, &token, &r).await["centre"], "CAPE-S");
 
@@ -409,8 +437,36 @@ async fn a_case_is_acknowledged_assessed_transferred_and_accepted_in_a_browser()
     );
     b.wait("form[action$='/stage'] select[name=stage]").await; // CAPE-E works it now
     b.shot("accepted", None).await;
+
+    // Patrick's centre's indicators, from the navigation: exact counts,
+    // charts drawn in the page (SVG, no script).
+    b.submit("header a[href='/indicators']").await;
+    b.wait("section#new_by_concern svg").await;
+    assert_eq!(b.path().await, "/indicators");
+    let html = b.html().await;
+    assert!(
+        html.contains("CAPE-E") && !html.contains("&lt;10"),
+        "his own centre, exact"
+    );
+    b.shot("indicators", None).await;
     b.sign_out().await;
     b.shot("signed-out-again", None).await;
+
+    // The administrator reads CAPE-S's: small counts suppressed.
+    b.sign_in(&base, ADMIN).await;
+    b.goto(&format!(
+        "{base}/indicators?scope=centre:CAPE-S&period=month"
+    ))
+    .await;
+    b.wait("section#new_by_concern svg").await;
+    let html = b.html().await;
+    assert!(
+        html.contains("&lt;10"),
+        "small counts hidden from the administrator"
+    );
+    b.shot("indicators-suppressed", Some("section#new_by_concern"))
+        .await;
+    b.sign_out().await;
 
     b.c.close().await.expect("close the browser");
     drop(driver);

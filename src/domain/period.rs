@@ -66,9 +66,13 @@ impl PeriodKind {
     }
 }
 
+/// A day, `YYYY-MM-DD`, from 1970 to 9999 (beyond, a day's end or a
+/// week's could not be written).
 pub fn parse_date(s: &str) -> Result<NaiveDate, PeriodError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| PeriodError::Date(s.chars().take(40).collect()))
+        .ok()
+        .filter(|d| (1970..=9999).contains(&d.year()))
+        .ok_or_else(|| PeriodError::Date(s.chars().take(40).collect()))
 }
 
 impl Period {
@@ -165,6 +169,9 @@ mod tests {
             Err(PeriodError::TooLong)
         );
         assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_date("262143-12-31").is_err() && parse_date("1900-01-01").is_err());
+        let last = Period::new(d("9999-12-25"), d("9999-12-31")).unwrap();
+        assert_eq!(last.weeks(&Utc).len(), 2);
         assert_eq!(Period::ending(d("2026-11-30"), 30).from, d("2026-11-01"));
         assert_eq!(PeriodKind::parse("month").unwrap().days(), Some(30));
         assert!(PeriodKind::parse("year").is_err());
