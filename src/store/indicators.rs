@@ -52,6 +52,27 @@ impl AreaRows {
         }
     }
 
+    /// The joins that find the area's cases (`c`, and their places `l`
+    /// for a province) from rows whose case is `case_id`; none for the
+    /// nation, whose rows all count.
+    fn joins(&self, case_id: &str) -> String {
+        match self {
+            AreaRows::National => String::new(),
+            AreaRows::Centre { .. } => format!(" JOIN cases c ON c.id = {case_id}"),
+            AreaRows::Province { .. } => format!(
+                " JOIN cases c ON c.id = {case_id} JOIN locations l ON l.id = c.location_id"
+            ),
+        }
+    }
+
+    /// `FROM` the area's cases (with their places, for a province).
+    fn cases_from(&self) -> &'static str {
+        match self {
+            AreaRows::Province { .. } => "FROM cases c JOIN locations l ON l.id = c.location_id",
+            _ => "FROM cases c",
+        }
+    }
+
     /// The row id of the centre, for a centre.
     pub fn centre_id(&self) -> Option<i64> {
         match self {
@@ -114,8 +135,8 @@ pub struct EventCount {
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     pub cohort: Vec<CohortGroup>,
-    /// Times to first response (ms) at the ranks asked: (rank, ms).
-    pub response_ranks: Vec<(i64, i64)>,
+    /// The median and 90th percentile of the times to first response (ms).
+    pub response_times: Option<(i64, i64)>,
     /// Cases assessed in the period whose plan's fortnight is over or that
     /// have a plan; of those, planned within 14 days of the assessment.
     pub plans_known: i64,
@@ -200,35 +221,41 @@ impl Store {
             .collect()
     }
 
-    /// Every count of the indicators for `area` over `span`; `ranks` are
-    /// the ranks (from 1) of the times to first response wanted, which
-    /// depend on how many were answered: `ranks(responded)`.
-    pub async fn indicator_counts(
-        &self,
-        area: &AreaRows,
-        span: &Span,
-        ranks: impl Fn(i64) -> Vec<i64>,
-    ) -> Result<Counts> {
-        let cohort = self.cohort(area, span).await?;
-        let responded: i64 = cohort.iter().map(|g| g.responded).sum();
-        let mut response_ranks = Vec::new();
-        for rank in ranks(responded) {
-            if let Some(ms) = self.response_at_rank(area, span, rank).await? {
-                response_ranks.push((rank, ms));
-            }
-        }
-        let (plans_known, plans_within_14d) = self.plans(area, span).await?;
+    /// Every count of the indicators for `area` over `span`.
+    pub async fn indicator_counts(&self, area: &AreaRows, span: &Span) -> Result<Counts> {
+        // Independent reads, each on a connection of its own, at once.
+        let (
+            cohort,
+            response_times,
+            (plans_known, plans_within_14d),
+            events,
+            escalated,
+            volunteers,
+            referrals,
+            alerts,
+            review_overdue,
+        ) = tokio::try_join!(
+            self.cohort(area, span),
+            self.response_times(area, span),
+            self.plans(area, span),
+            self.period_events(area, span),
+            self.escalated(area, span),
+            self.active_volunteers(area),
+            self.referrals_made(area, span),
+            self.alert_messages(area, span),
+            self.review_overdue(area, span.now),
+        )?;
         Ok(Counts {
             cohort,
-            response_ranks,
+            response_times,
             plans_known,
             plans_within_14d,
-            events: self.period_events(area, span).await?,
-            escalated: self.escalated(area, span).await?,
-            volunteers: self.active_volunteers(area).await?,
-            referrals: self.referrals_made(area, span).await?,
-            alerts: self.alert_messages(area, span).await?,
-            review_overdue: self.review_overdue(area, span.now).await?,
+            events,
+            escalated,
+            volunteers,
+            referrals,
+            alerts,
+            review_overdue,
         })
     }
 
@@ -310,26 +337,40 @@ impl Store {
             .collect()
     }
 
-    /// The time to first response (ms) of rank `rank` (from 1) among the
-    /// period's answered cases, shortest first.
-    async fn response_at_rank(
-        &self,
-        area: &AreaRows,
-        span: &Span,
-        rank: i64,
-    ) -> Result<Option<i64>> {
+    /// The median and 90th percentile (nearest rank: the values of rank
+    /// ⌈n/2⌉ and ⌈9n/10⌉ of the n, shortest first) of the times to first
+    /// response (ms) of the period's answered cases; none when none was.
+    async fn response_times(&self, area: &AreaRows, span: &Span) -> Result<Option<(i64, i64)>> {
         let mut c = Conditions::default();
         area.cases(&mut c);
         c.with(span.from, |p| format!("c.created_at >= {p}"));
         c.with(span.to, |p| format!("c.created_at < {p}"));
         c.plain("c.responded_at IS NOT NULL");
-        let offset = c.arg((rank - 1).max(0));
         let sql = format!(
-            "SELECT c.responded_at - c.created_at AS d {CASES}{} ORDER BY d LIMIT 1 OFFSET {offset}",
+            "SELECT x.rn, x.n, x.d FROM (
+               SELECT c.responded_at - c.created_at AS d,
+                      ROW_NUMBER() OVER (ORDER BY c.responded_at - c.created_at) AS rn,
+                      COUNT(*) OVER () AS n
+               {}{}) x
+             WHERE x.rn = (x.n + 1) / 2 OR x.rn = (9 * x.n + 9) / 10
+             ORDER BY x.rn",
+            area.cases_from(),
             c.clause()
         );
-        let row = c.bind(&sql).fetch_optional(&self.pool).await?;
-        row.map(|r| int(&r, "d")).transpose()
+        let rows = c.bind(&sql).fetch_all(&self.pool).await?;
+        let at = |rank: i64| -> Result<Option<i64>> {
+            for r in &rows {
+                if int(r, "rn")? == rank {
+                    return Ok(Some(int(r, "d")?));
+                }
+            }
+            Ok(None)
+        };
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let n = int(first, "n")?;
+        Ok(at((n + 1) / 2)?.zip(at((9 * n + 9) / 10)?))
     }
 
     /// Cases assessed in the period: how many have a known plan outcome
@@ -345,7 +386,8 @@ impl Store {
         let sql = format!(
             "SELECT SUM(CASE WHEN c.planned_at IS NOT NULL OR c.assessed_at <= {now} - {fortnight} THEN 1 ELSE 0 END) AS known,
                     SUM(CASE WHEN c.planned_at - c.assessed_at <= {fortnight} THEN 1 ELSE 0 END) AS within
-             {CASES}{}",
+             {}{}",
+            area.cases_from(),
             c.clause()
         );
         let r = c.bind(&sql).fetch_one(&self.pool).await?;
@@ -362,9 +404,10 @@ impl Store {
         area.cases(&mut c);
         let sql = format!(
             "SELECT e.kind, (CASE WHEN e.kind = 'closed' THEN e.outcome END) AS outcome, COUNT(*) AS n
-             FROM case_events e JOIN cases c ON c.id = e.case_id JOIN locations l ON l.id = c.location_id
+             FROM case_events e{}
              {}
              GROUP BY e.kind, CASE WHEN e.kind = 'closed' THEN e.outcome END",
+            area.joins("e.case_id"),
             c.clause()
         );
         let rows = c.bind(&sql).fetch_all(&self.pool).await?;
@@ -390,10 +433,11 @@ impl Store {
         let sql = format!(
             "SELECT x.lvl, COUNT(*) AS n FROM (
                SELECT e.case_id, MAX(CAST(SUBSTR(e.outcome, 7) AS BIGINT)) AS lvl
-               FROM case_events e JOIN cases c ON c.id = e.case_id JOIN locations l ON l.id = c.location_id
+               FROM case_events e{}
                {}
                GROUP BY e.case_id) x
              GROUP BY x.lvl ORDER BY x.lvl",
+            area.joins("e.case_id"),
             c.clause()
         );
         let rows = c.bind(&sql).fetch_all(&self.pool).await?;
@@ -427,9 +471,10 @@ impl Store {
         area.cases(&mut c);
         let sql = format!(
             "SELECT r.service, COALESCE(r.outcome, 'pending') AS outcome, COUNT(*) AS n
-             FROM referrals r JOIN cases c ON c.id = r.case_id JOIN locations l ON l.id = c.location_id
+             FROM referrals r{}
              {}
              GROUP BY r.service, COALESCE(r.outcome, 'pending')",
+            area.joins("r.case_id"),
             c.clause()
         );
         let rows = c.bind(&sql).fetch_all(&self.pool).await?;
@@ -448,9 +493,10 @@ impl Store {
         area.cases(&mut c);
         let sql = format!(
             "SELECT o.status, COUNT(*) AS n
-             FROM outbox o JOIN cases c ON c.id = o.case_id JOIN locations l ON l.id = c.location_id
+             FROM outbox o{}
              {}
              GROUP BY o.status",
+            area.joins("o.case_id"),
             c.clause()
         );
         let rows = c.bind(&sql).fetch_all(&self.pool).await?;
@@ -473,7 +519,7 @@ impl Store {
             "EXISTS (SELECT 1 FROM timers t WHERE t.case_id = c.id AND t.kind = 'review'
                AND (t.state = 'fired' OR (t.state = 'pending' AND t.due_at <= {now})) AND {STEP_UNDONE})"
         ));
-        let sql = format!("SELECT COUNT(*) AS n {CASES}{}", c.clause());
+        let sql = format!("SELECT COUNT(*) AS n {}{}", area.cases_from(), c.clause());
         let r = c.bind(&sql).fetch_one(&self.pool).await?;
         int(&r, "n")
     }

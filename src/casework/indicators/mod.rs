@@ -314,9 +314,21 @@ fn share(part: i64, whole: i64) -> Value {
     }
 }
 
-/// Nearest-rank percentile's rank (from 1) among `n` values.
+/// Nearest-rank percentile's rank (from 1) among `n` values: what the
+/// store's `response_times` reads at, ⌈n/2⌉ and ⌈9n/10⌉.
 pub fn rank(p: f64, n: i64) -> i64 {
     ((p * n as f64).ceil() as i64).clamp(1, n.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_store_s_ranks_are_the_nearest_ranks() {
+        for n in 1..200 {
+            assert_eq!(super::rank(0.5, n), (n + 1) / 2);
+            assert_eq!(super::rank(0.9, n), (9 * n + 9) / 10);
+        }
+    }
 }
 
 fn hours(ms: Option<i64>) -> Value {
@@ -422,20 +434,9 @@ fn drafts(
 
     // Time to first response.
     let answered = total(&|g| g.responded);
-    let at = |r: i64| {
-        counts
-            .response_ranks
-            .iter()
-            .find(|(k, _)| *k == r)
-            .map(|(_, ms)| *ms)
-    };
-    let (median, p90) = if answered > 0 {
-        (
-            hours(at(rank(0.5, answered))),
-            hours(at(rank(0.9, answered))),
-        )
-    } else {
-        (Value::Empty, Value::Empty)
+    let (median, p90) = match counts.response_times {
+        Some((median, p90)) if answered > 0 => (hours(Some(median)), hours(Some(p90))),
+        _ => (Value::Empty, Value::Empty),
     };
     let d = Draft::new("response_time").row("answered", Label::Row, vec![answered]);
     out.push((d, vec![Some(median), Some(p90)]));
@@ -699,18 +700,7 @@ impl CaseWork {
             weeks: weeks.iter().map(|w| (w.1, w.2)).collect(),
             now: self.store.clock().now_ms(),
         };
-        let counts = self
-            .store
-            .indicator_counts(&rows, &span, |n| {
-                if n == 0 {
-                    Vec::new()
-                } else {
-                    let mut r = vec![rank(0.5, n), rank(0.9, n)];
-                    r.dedup();
-                    r
-                }
-            })
-            .await?;
+        let counts = self.store.indicator_counts(&rows, &span).await?;
         let districts = self.store.area_districts(&rows).await?;
         let concerns: Vec<String> = self.words.concern_labels.keys().cloned().collect();
         let week_days: Vec<NaiveDate> = weeks.iter().map(|w| w.0).collect();
