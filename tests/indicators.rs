@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use common::{
-    api, spawn_state, token, Browser, Db, TestApp, TestDb, ADMIN, ALINE, AUDITOR, CLAUDINE, ESTHER,
-    GRACE, JEAN, PATRICK,
+    api, spawn_state, token, Browser, Db, TestDb, ADMIN, ALINE, AUDITOR, CLAUDINE, ESTHER, GRACE,
+    JEAN, PATRICK,
 };
 use kanda::{
     casework::{
@@ -773,6 +773,3 @@ fn section<'a>(body: &'a str, id: &str) -> &'a str {
     let end = body[start..].find("</section>").unwrap() + start;
     &body[start..end]
 }
-
-#[allow(dead_code)]
-fn unused(_: &TestApp) {}
