@@ -93,6 +93,14 @@ pub struct Span {
     pub now: i64,
 }
 
+impl Span {
+    /// `column` (ms) falls in the period: from included, to excluded.
+    fn bound(&self, c: &mut Conditions, column: &str) {
+        c.with(self.from, |p| format!("{column} >= {p}"));
+        c.with(self.to, |p| format!("{column} < {p}"));
+    }
+}
+
 /// The windows the timeliness counts use, in ms.
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
@@ -279,8 +287,7 @@ impl Store {
             .collect();
         let now = c.arg(span.now);
         area.cases(&mut c);
-        c.with(span.from, |p| format!("c.created_at >= {p}"));
-        c.with(span.to, |p| format!("c.created_at < {p}"));
+        span.bound(&mut c, "c.created_at");
         let late = |window: i64| {
             format!("(c.responded_at IS NOT NULL OR c.created_at <= {now} - {window})")
         };
@@ -343,8 +350,7 @@ impl Store {
     async fn response_times(&self, area: &AreaRows, span: &Span) -> Result<Option<(i64, i64)>> {
         let mut c = Conditions::default();
         area.cases(&mut c);
-        c.with(span.from, |p| format!("c.created_at >= {p}"));
-        c.with(span.to, |p| format!("c.created_at < {p}"));
+        span.bound(&mut c, "c.created_at");
         c.plain("c.responded_at IS NOT NULL");
         let sql = format!(
             "SELECT x.rn, x.n, x.d FROM (
@@ -380,8 +386,7 @@ impl Store {
         let mut c = Conditions::default();
         let now = c.arg(span.now);
         area.cases(&mut c);
-        c.with(span.from, |p| format!("c.assessed_at >= {p}"));
-        c.with(span.to, |p| format!("c.assessed_at < {p}"));
+        span.bound(&mut c, "c.assessed_at");
         let fortnight = 14 * DAY_MS;
         let sql = format!(
             "SELECT SUM(CASE WHEN c.planned_at IS NOT NULL OR c.assessed_at <= {now} - {fortnight} THEN 1 ELSE 0 END) AS known,
@@ -399,8 +404,7 @@ impl Store {
     async fn period_events(&self, area: &AreaRows, span: &Span) -> Result<Vec<EventCount>> {
         let mut c = Conditions::default();
         c.plain("e.kind IN ('closed', 'reopened', 'visit')");
-        c.with(span.from, |p| format!("e.at >= {p}"));
-        c.with(span.to, |p| format!("e.at < {p}"));
+        span.bound(&mut c, "e.at");
         area.cases(&mut c);
         let sql = format!(
             "SELECT e.kind, (CASE WHEN e.kind = 'closed' THEN e.outcome END) AS outcome, COUNT(*) AS n
@@ -427,8 +431,7 @@ impl Store {
     async fn escalated(&self, area: &AreaRows, span: &Span) -> Result<Vec<(i64, i64)>> {
         let mut c = Conditions::default();
         c.plain("e.kind = 'escalated'");
-        c.with(span.from, |p| format!("e.at >= {p}"));
-        c.with(span.to, |p| format!("e.at < {p}"));
+        span.bound(&mut c, "e.at");
         area.cases(&mut c);
         let sql = format!(
             "SELECT x.lvl, COUNT(*) AS n FROM (
@@ -466,8 +469,7 @@ impl Store {
         span: &Span,
     ) -> Result<Vec<(String, String, i64)>> {
         let mut c = Conditions::default();
-        c.with(span.from, |p| format!("r.referred_at >= {p}"));
-        c.with(span.to, |p| format!("r.referred_at < {p}"));
+        span.bound(&mut c, "r.referred_at");
         area.cases(&mut c);
         let sql = format!(
             "SELECT r.service, COALESCE(r.outcome, 'pending') AS outcome, COUNT(*) AS n
@@ -488,8 +490,7 @@ impl Store {
     async fn alert_messages(&self, area: &AreaRows, span: &Span) -> Result<Vec<(String, i64)>> {
         let mut c = Conditions::default();
         c.plain("o.case_id IS NOT NULL");
-        c.with(span.from, |p| format!("o.created_at >= {p}"));
-        c.with(span.to, |p| format!("o.created_at < {p}"));
+        span.bound(&mut c, "o.created_at");
         area.cases(&mut c);
         let sql = format!(
             "SELECT o.status, COUNT(*) AS n
