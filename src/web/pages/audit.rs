@@ -6,8 +6,7 @@
 
 use axum::{
     extract::{Query, State},
-    http::{header, StatusCode},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use chrono::{NaiveDate, TimeZone as _};
 
@@ -202,16 +201,5 @@ pub async fn csv(
     let body = out
         .into_inner()
         .map_err(|e| PageError::internal(w, e.error().to_string()))?;
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"kanda-audit.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::csv_download("kanda-audit.csv", body))
 }

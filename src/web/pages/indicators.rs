@@ -9,8 +9,7 @@
 
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
-    http::{header, StatusCode},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use chrono::{NaiveDate, Utc};
 
@@ -58,8 +57,6 @@ pub enum QueryError {
     Period(#[from] PeriodError),
     #[error("a custom period needs both `from` and `to`")]
     Custom,
-    #[error("table `{0}` is none of the indicators")]
-    Table(String),
     #[error("format `{0}`: use html or csv")]
     Format(String),
 }
@@ -376,14 +373,5 @@ fn csv_answer(w: &Words, ind: &Indicators, table: Option<&str>) -> Result<Respon
     let body = out
         .into_inner()
         .map_err(|e| PageError::internal(w, e.error().to_string()))?;
-    let disposition = format!("attachment; filename=\"{name}\"");
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::csv_download(&name, body))
 }

@@ -16,7 +16,10 @@ pub mod rota;
 pub mod staff;
 pub mod volunteers;
 
-use axum::response::{Html, IntoResponse, Response};
+use axum::{
+    http::{header, StatusCode},
+    response::{Html, IntoResponse, Response},
+};
 
 use super::error::PageError;
 use super::session::SignedIn;
@@ -56,4 +59,21 @@ pub(crate) fn render_status(
     let mut response = render(t, words)?;
     *response.status_mut() = status;
     Ok(response)
+}
+
+/// A CSV file to download as `filename`: what the audit log's and the
+/// indicators' downloads answer.
+pub(crate) fn csv_download(filename: &str, body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
