@@ -28,7 +28,8 @@ use crate::common::{config, demo_state, new_case};
 
 both!(
     definitions_by_hand,
-    small_counts_are_suppressed_for_all_but_the_centre_s_staff
+    small_counts_are_suppressed_for_all_but_the_centre_s_staff,
+    a_transferred_case_counts_at_its_new_centre
 );
 
 /// 10:00 in Kigali (08:00 UTC) on a day of 2026.
@@ -468,6 +469,65 @@ async fn definitions_by_hand(db: Db) {
         .iter()
         .any(|r| r.action == "indicators_read" && r.actor == CLAUDINE));
     app.stop().await;
+}
+
+/// A centre counts the visits, referrals and alert SMS of the cases it
+/// holds now: a case's rows follow it when a transfer is accepted (the
+/// centre each row keeps of its case, migration 0011), and rows written
+/// after follow the new centre.
+async fn a_transferred_case_counts_at_its_new_centre(db: Db) {
+    let db = TestDb::new(db).await;
+    let clock = ManualClock::at(kigali(11, 3, 9, 0));
+    let state = demo_state(config(&db), Arc::new(clock.clone())).await;
+    let jean = actor(&state, JEAN).await;
+    let patrick = actor(&state, PATRICK).await;
+    at(&clock, kigali(11, 3, 10, 0));
+    let r = case(&state, "t", "S-HUY-TUM-01", |_| {}).await;
+    log_visit(&state, &r, "t-visit").await;
+    let refer = Work::Refer {
+        service: "health".into(),
+        note: None,
+    };
+    work(&state, &jean, &r, refer, "t-refer").await;
+    state
+        .send_sms(NewSms {
+            to: Phone::from_trusted(CLAUDINE.into()),
+            body: "alert".into(),
+            urgent: true,
+            kind: SmsKind::Notice,
+            source_key: "t-alert".into(),
+            case_id: Some(state.store.case_id(&r).await.unwrap().unwrap()),
+        })
+        .await
+        .unwrap();
+    let rows = async |who: &Actor, centre: &str| {
+        let ind = read(&state, who, centre, "2026-11-02", "2026-11-08").await;
+        (
+            counts(&ind, "visits")["visits"][0].clone(),
+            counts(&ind, "referrals")["total"].last().cloned().unwrap(),
+            counts(&ind, "sms_alerts")["sms_alerts"]
+                .last()
+                .cloned()
+                .unwrap(),
+        )
+    };
+    assert_eq!(rows(&jean, "centre:CAPE-S").await, (c(1), c(1), c(1)));
+    assert_eq!(rows(&patrick, "centre:CAPE-E").await, (c(0), c(0), c(0)));
+
+    at(&clock, kigali(11, 4, 10, 0));
+    let transfer = Work::Transfer {
+        to_centre: "CAPE-E".into(),
+        reason: "the family moved east".into(),
+    };
+    work(&state, &jean, &r, transfer, "t-transfer").await;
+    let accept = Work::Decide {
+        accept: true,
+        note: None,
+    };
+    work(&state, &patrick, &r, accept, "t-accept").await;
+    log_visit(&state, &r, "t-visit-2").await;
+    assert_eq!(rows(&jean, "centre:CAPE-S").await, (c(0), c(0), c(0)));
+    assert_eq!(rows(&patrick, "centre:CAPE-E").await, (c(2), c(1), c(1)));
 }
 
 async fn log_visit(state: &AppState, reference: &CaseRef, key: &str) {

@@ -7,7 +7,9 @@
 //! Reads that would otherwise walk every case's timeline use the steps the
 //! database keeps on each case (`responded_at`, `assessed_at`,
 //! `planned_at`: migration 0009's trigger, in the same transaction as the
-//! event).
+//! event). A centre's events, referrals and alert messages are found by the
+//! centre each row keeps of its case (migration 0011's triggers, rewritten
+//! when a transfer moves the case), one range of a centre-first index.
 
 use sqlx::{any::AnyRow, Row as _};
 
@@ -52,16 +54,27 @@ impl AreaRows {
         }
     }
 
-    /// The joins that find the area's cases (`c`, and their places `l`
-    /// for a province) from rows whose case is `case_id`; none for the
-    /// nation, whose rows all count.
+    /// The area's rows of a case (events, referrals, alert messages) as
+    /// `row`: a centre's by the centre each row keeps of its case
+    /// (migration 0011), a province's by their case's place (see
+    /// [`AreaRows::joins`]).
+    fn rows(&self, c: &mut Conditions, row: &str) {
+        match self {
+            AreaRows::Centre { id, .. } => c.with(*id, |p| format!("{row}.centre_id = {p}")),
+            AreaRows::Province { id, .. } => c.with(*id, |p| format!("l.province_id = {p}")),
+            AreaRows::National => {}
+        }
+    }
+
+    /// The joins that find a province's rows' cases (`c`) and their places
+    /// (`l`) from rows whose case is `case_id`; none for a centre or the
+    /// nation.
     fn joins(&self, case_id: &str) -> String {
         match self {
-            AreaRows::National => String::new(),
-            AreaRows::Centre { .. } => format!(" JOIN cases c ON c.id = {case_id}"),
             AreaRows::Province { .. } => format!(
                 " JOIN cases c ON c.id = {case_id} JOIN locations l ON l.id = c.location_id"
             ),
+            _ => String::new(),
         }
     }
 
@@ -405,7 +418,7 @@ impl Store {
         let mut c = Conditions::default();
         c.plain("e.kind IN ('closed', 'reopened', 'visit')");
         span.bound(&mut c, "e.at");
-        area.cases(&mut c);
+        area.rows(&mut c, "e");
         let sql = format!(
             "SELECT e.kind, (CASE WHEN e.kind = 'closed' THEN e.outcome END) AS outcome, COUNT(*) AS n
              FROM case_events e{}
@@ -432,7 +445,7 @@ impl Store {
         let mut c = Conditions::default();
         c.plain("e.kind = 'escalated'");
         span.bound(&mut c, "e.at");
-        area.cases(&mut c);
+        area.rows(&mut c, "e");
         let sql = format!(
             "SELECT x.lvl, COUNT(*) AS n FROM (
                SELECT e.case_id, MAX(CAST(SUBSTR(e.outcome, 7) AS BIGINT)) AS lvl
@@ -470,7 +483,7 @@ impl Store {
     ) -> Result<Vec<(String, String, i64)>> {
         let mut c = Conditions::default();
         span.bound(&mut c, "r.referred_at");
-        area.cases(&mut c);
+        area.rows(&mut c, "r");
         let sql = format!(
             "SELECT r.service, COALESCE(r.outcome, 'pending') AS outcome, COUNT(*) AS n
              FROM referrals r{}
@@ -491,7 +504,7 @@ impl Store {
         let mut c = Conditions::default();
         c.plain("o.case_id IS NOT NULL");
         span.bound(&mut c, "o.created_at");
-        area.cases(&mut c);
+        area.rows(&mut c, "o");
         let sql = format!(
             "SELECT o.status, COUNT(*) AS n
              FROM outbox o{}
