@@ -41,6 +41,7 @@ pub mod scheduler;
 mod staff_work;
 mod sweep;
 pub mod timers;
+pub mod worker;
 
 use std::{collections::BTreeMap, ops::Deref, sync::Arc};
 

@@ -32,8 +32,8 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::sync::Notify;
 
+pub use crate::casework::worker::Worker;
 pub use sender::{SendFuture, SendOutcome, SmsSender};
-pub use worker::Worker;
 
 use crate::{
     domain::NewSms,

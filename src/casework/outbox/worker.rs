@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::{sync::watch, task::JoinSet};
 
 use super::{Outbox, SendOutcome};
+use crate::casework::worker::Worker;
 use crate::{
     casework::backoff::{backoff, MAX_DELAY},
     store::{Attempt, ClaimedSms, Store},
@@ -16,11 +17,8 @@ impl Outbox {
     /// Runs the worker on `store` in a task of its own, until
     /// [`Worker::shutdown`], or aborted (when the [`Worker`] is dropped).
     pub fn spawn(&self, store: Store) -> Worker {
-        let (stop, stopping) = watch::channel(false);
-        Worker {
-            stop,
-            task: Some(tokio::spawn(self.clone().work(store, stopping))),
-        }
+        let outbox = self.clone();
+        Worker::spawn("SMS outbox", move |stopping| outbox.work(store, stopping))
     }
 
     /// The worker, in the caller's task: claims due messages, sends them,
@@ -152,42 +150,6 @@ impl Outbox {
         let in_flight = sends.len();
         while sends.join_next().await.is_some() {}
         tracing::info!(in_flight, worker = %owner, "SMS outbox worker stopped");
-    }
-}
-
-/// A running worker (see [`Outbox::spawn`]). Dropping it aborts the worker
-/// wherever it is, as a crash would: its claimed messages wait for their
-/// lease.
-#[derive(Debug)]
-pub struct Worker {
-    stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Worker {
-    /// Stops claiming and waits for the sends in flight to finish and be
-    /// recorded, at most `grace`; then aborts what is left.
-    pub async fn shutdown(mut self, grace: Duration) {
-        let _ = self.stop.send(true);
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(grace, &mut task).await.is_err() {
-                tracing::warn!("SMS outbox worker still busy after {grace:?}: aborted; its messages are sent after their lease");
-                task.abort();
-            }
-        }
-    }
-
-    /// Stops the worker at once, sends in flight included.
-    pub fn abort(&self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.abort();
     }
 }
 
