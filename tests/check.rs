@@ -314,3 +314,43 @@ fn a_form_field_without_its_message_is_an_error_and_long_sms_a_warning() {
         "over the segment budget is a warning, not an error"
     );
 }
+
+#[test]
+fn the_primero_field_mapping_is_checked_with_its_lines() {
+    let bin = env!("CARGO_BIN_EXE_kanda");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |fields: &std::path::Path| {
+        Command::new(bin)
+            .arg("check")
+            .current_dir(dir.path())
+            .env("KANDA_PRIMERO_URL", "https://primero.example.org")
+            .env("KANDA_PRIMERO_USER", "kanda")
+            .env("KANDA_PRIMERO_PASSWORD", "secret")
+            .env("KANDA_PRIMERO_FIELDS", fields)
+            .output()
+            .unwrap()
+    };
+    let documented =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/primero-fields.toml");
+    let out = run(&documented);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("ok: Primero field mapping"), "{stdout}");
+
+    let bad = dir.path().join("fields.toml");
+    std::fs::write(
+        &bad,
+        "[fields]\nchild_age = \"age\"\nreporter_phone = \"phone\"\n",
+    )
+    .unwrap();
+    let out = run(&bad);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with(&format!(
+            "{}:3: `reporter_phone` is not a field",
+            bad.display()
+        ))),
+        "{stdout}"
+    );
+}

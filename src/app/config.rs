@@ -5,9 +5,12 @@
 use std::{path::PathBuf, time::Duration};
 
 use crate::{
-    casework::{outbox::OutboxConfig, scheduler::SchedulerConfig, Deadlines, QuietHours},
+    casework::{
+        outbox::OutboxConfig, primero::PushConfig, scheduler::SchedulerConfig, Deadlines,
+        QuietHours,
+    },
     domain::{Country, Locale, Secret},
-    gateway::SmsConfig,
+    gateway::{primero::PrimeroSettings, SmsConfig},
 };
 
 #[derive(Clone, Debug)]
@@ -42,6 +45,17 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// A staff web session ends after this long without a request.
     pub web_session_ttl: Duration,
+    /// Cases pushed to Primero, when it is configured.
+    pub primero: Option<PrimeroConfig>,
+}
+
+/// The push to Primero: the server, the field mapping file, the retries.
+#[derive(Clone, Debug)]
+pub struct PrimeroConfig {
+    pub server: PrimeroSettings,
+    /// `KANDA_PRIMERO_FIELDS`: read (and checked) when the app is built.
+    pub fields: PathBuf,
+    pub push: PushConfig,
 }
 
 /// Reads `HH:MM` into minutes after midnight.
@@ -77,6 +91,7 @@ impl Config {
             quiet_hours: None,
             deadlines: Deadlines::default(),
             web_session_ttl: Duration::from_secs(8 * 3600),
+            primero: None,
         }
     }
 }

@@ -17,7 +17,7 @@ use std::{collections::BTreeMap, ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 
-pub use config::Config;
+pub use config::{Config, PrimeroConfig};
 pub use content::{load_content, Content};
 pub use router::app;
 
@@ -25,13 +25,14 @@ use crate::{
     casework::{
         self,
         outbox::{Outbox, OutboxError},
+        primero::{FieldMap, Primero},
         scheduler::Scheduler,
         CaseWork,
     },
     channels::{self, Channels},
     domain::{NewSms, PhoneReader, SharedClock},
     engine::{flows::FlowSet, Engine},
-    gateway::{self, providers::Provider, Gateways},
+    gateway::{self, primero::PrimeroHttp, providers::Provider, Gateways},
     store::Store,
     text::{gsm::UssdBudget, source::Problems},
     web::{self, Web},
@@ -54,6 +55,8 @@ pub struct Inner {
     pub gateways: Gateways,
     /// The staff web view and API.
     pub web: Web,
+    /// The push of cases to Primero, when configured (its worker `launch` runs).
+    pub primero: Option<Primero>,
 }
 
 impl Deref for AppState {
@@ -122,6 +125,15 @@ impl AppState {
             );
         }
         let provider = Provider::new(&config.sms, config.public_url.as_deref())?;
+        let primero = match &config.primero {
+            Some(p) => Some(Primero::new(
+                Arc::new(PrimeroHttp::new(p.server.clone()).map_err(anyhow::Error::msg)?),
+                FieldMap::load(&p.fields)?,
+                p.push.clone(),
+                config.timezone,
+            )),
+            None => None,
+        };
         let outbox = Outbox::new(Arc::new(provider), config.outbox.clone(), config.sms.rate);
         let store = Store::connect(&config.database_url, clock).await?;
         let (flows, texts) = (Arc::new(flows), Arc::new(texts));
@@ -170,6 +182,7 @@ impl AppState {
                 country: config.country,
                 default_locale: config.default_locale.clone(),
                 timezone: config.timezone,
+                primero: primero.is_some(),
             },
             Arc::new(imports::AppImports {
                 store: store.clone(),
@@ -186,6 +199,7 @@ impl AppState {
             channels,
             gateways,
             web,
+            primero,
         })))
     }
 
@@ -197,8 +211,8 @@ impl AppState {
 
 /// Serves on an already bound listener (tests bind port 0) until the
 /// future `shutdown` completes, with the USSD, SMS and staff-session purges, the timer
-/// scheduler (alerts, escalations, deadlines), the sweep and the SMS
-/// outbox worker beside it. On shutdown the worker claims no more and its
+/// scheduler (alerts, escalations, deadlines), the sweep, the SMS
+/// outbox worker and (when configured) the Primero push beside it. On shutdown the worker claims no more and its
 /// sends in flight finish (at most the SMS timeout and 5 s more). If this
 /// future is dropped instead, the worker is aborted wherever it is, as in
 /// a crash: a message it had claimed is sent after its lease.
@@ -228,12 +242,16 @@ pub async fn launch(
     let _sweep = AbortOnDrop(tokio::spawn(state.work.clone().sweep_loop()));
     let _sessions = AbortOnDrop(tokio::spawn(state.work.clone().purge_sessions_loop()));
     let outbox = state.outbox.spawn(state.store.clone());
+    let primero = state.primero.as_ref().map(|p| p.spawn(state.store.clone()));
     let grace = state.config.sms.timeout + std::time::Duration::from_secs(5);
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     outbox.shutdown(grace).await;
+    if let Some(primero) = primero {
+        primero.shutdown(grace).await;
+    }
     served
 }
 

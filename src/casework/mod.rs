@@ -19,7 +19,9 @@
 //! - `rota.rs`: who is on duty; `quiet.rs`: when reminders wait;
 //! - `scheduler.rs`: the durable timers' runner; `outbox/`: the SMS outbox
 //!   and its worker, sending through the port the gateways implement;
-//!   `backoff.rs`: the retry delays both use.
+//!   `primero/`: cases pushed to Primero, through the port the gateway
+//!   layer implements; `worker.rs`: both workers' handle; `backoff.rs`:
+//!   the retry delays they and the scheduler use.
 //!
 //! Imports `store`, `text` and `domain`; never the engine, a channel or a
 //! gateway.
@@ -35,6 +37,7 @@ mod handler;
 pub mod indicators;
 mod notify;
 pub mod outbox;
+pub mod primero;
 mod quiet;
 pub mod rota;
 pub mod scheduler;

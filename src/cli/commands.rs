@@ -145,8 +145,25 @@ pub(super) fn check(config: &Config) -> anyhow::Result<ExitCode> {
     for p in &content.problems {
         println!("{p}");
     }
-    let errors = content.problems.iter().filter(|p| !p.warning).count();
+    let mut errors = content.problems.iter().filter(|p| !p.warning).count();
     let warnings = content.problems.len() - errors;
+    // The Primero field mapping `serve` would push with.
+    if let Some(primero) = &config.primero {
+        match crate::casework::primero::FieldMap::load(&primero.fields) {
+            Ok(map) => {
+                let fields: Vec<_> = map.mapped().map(|f| f.name()).collect();
+                println!(
+                    "ok: Primero field mapping {} ({})",
+                    primero.fields.display(),
+                    fields.join(", ")
+                );
+            }
+            Err(e) => {
+                println!("{e}");
+                errors += 1;
+            }
+        }
+    }
     if let Some(texts) = &content.texts {
         for l in texts.locales() {
             if texts.is_draft(l) {

@@ -8,11 +8,12 @@ use clap::Args;
 use crate::{
     app::config::{
         parse_clock_time, parse_duration, parse_public_url, parse_quiet_hours, parse_rate,
-        parse_timezone, Config, QuietSetting, Rate,
+        parse_timezone, Config, PrimeroConfig, QuietSetting, Rate,
     },
-    casework::{outbox::OutboxConfig, scheduler::SchedulerConfig, Deadlines},
+    casework::{outbox::OutboxConfig, primero::PushConfig, scheduler::SchedulerConfig, Deadlines},
     domain::{Country, Locale, Secret},
     gateway::{
+        primero::PrimeroSettings,
         settings::{AFRICASTALKING_API_URL, TWILIO_API_URL},
         AfricasTalkingConfig, SmsConfig, SmsProvider, TwilioConfig,
     },
@@ -170,6 +171,27 @@ pub struct Common {
     /// When managers get their daily digest of overdue cases (local time, HH:MM).
     #[arg(long, env = "KANDA_DIGEST_AT", default_value = "08:00", value_parser = parse_clock_time, global = true)]
     pub digest_at: u16,
+    /// Primero's base URL (e.g. `https://primero.example.org`): when set, each new case is pushed to Primero.
+    #[arg(long, env = "KANDA_PRIMERO_URL", value_parser = parse_public_url, global = true)]
+    pub primero_url: Option<String>,
+    /// The Primero user Kanda signs in as (it must be allowed to create and edit cases).
+    #[arg(long, env = "KANDA_PRIMERO_USER", global = true)]
+    pub primero_user: Option<String>,
+    /// That user's password.
+    #[arg(long, env = "KANDA_PRIMERO_PASSWORD", value_parser = secret, global = true, hide_env_values = true)]
+    pub primero_password: Option<Secret>,
+    /// The field mapping: which case fields travel to Primero, under which names (see docs/primero-fields.toml).
+    #[arg(long, env = "KANDA_PRIMERO_FIELDS", global = true)]
+    pub primero_fields: Option<PathBuf>,
+    /// One request to Primero gives up after this, and is retried.
+    #[arg(long, env = "KANDA_PRIMERO_TIMEOUT", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub primero_timeout: std::time::Duration,
+    /// First retry delay of a push; doubles at each retry, up to an hour, with some jitter.
+    #[arg(long, env = "KANDA_PRIMERO_BACKOFF", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub primero_backoff: std::time::Duration,
+    /// How often the push looks for new cases and changes.
+    #[arg(long, env = "KANDA_PRIMERO_POLL", default_value = "2s", value_parser = parse_duration, global = true)]
+    pub primero_poll: std::time::Duration,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {
@@ -221,7 +243,55 @@ impl Common {
                 digest_minute: self.digest_at,
             },
             web_session_ttl: self.web_session_ttl,
+            primero: self.primero_config()?,
         })
+    }
+
+    /// Primero's settings when `KANDA_PRIMERO_URL` is set; then the
+    /// others are needed too, and an error names each one missing.
+    fn primero_config(&self) -> anyhow::Result<Option<PrimeroConfig>> {
+        let Some(url) = self.primero_url.clone() else {
+            return Ok(None);
+        };
+        let user = self
+            .primero_user
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let password = self
+            .primero_password
+            .clone()
+            .filter(|s| !s.expose().is_empty());
+        let missing: Vec<&str> = [
+            ("KANDA_PRIMERO_USER", user.is_some()),
+            ("KANDA_PRIMERO_PASSWORD", password.is_some()),
+            ("KANDA_PRIMERO_FIELDS", self.primero_fields.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| !set)
+        .map(|(name, _)| name)
+        .collect();
+        match (user, password, &self.primero_fields) {
+            (Some(user), Some(password), Some(fields)) => Ok(Some(PrimeroConfig {
+                server: PrimeroSettings {
+                    url,
+                    user: user.to_string(),
+                    password,
+                    timeout: self.primero_timeout,
+                },
+                fields: fields.clone(),
+                push: PushConfig {
+                    backoff: self.primero_backoff,
+                    poll: self.primero_poll,
+                    lease: (self.primero_timeout * 4).max(PushConfig::default().lease),
+                    ..PushConfig::default()
+                },
+            })),
+            _ => anyhow::bail!(
+                "KANDA_PRIMERO_URL is set: the push to Primero also needs {} (not set)",
+                missing.join(", ")
+            ),
+        }
     }
 
     /// The provider's settings; the selected provider's missing ones are an

@@ -47,7 +47,8 @@ pub enum Command {
         #[arg(long, requires = "demo")]
         fast: bool,
     },
-    /// Validate the flows and texts `serve` would load; prints file:line: problem.
+    /// Validate the flows and texts `serve` would load (and the Primero field
+    /// mapping, when KANDA_PRIMERO_URL is set); prints file:line: problem.
     Check,
     /// Load reference data from CSV (all or nothing per file).
     Import { what: ImportKind, file: PathBuf },

@@ -8,6 +8,8 @@
 //! - `twilio/`: SMS webhooks and their signature, the REST API;
 //! - `providers.rs`: the provider the outbox sends through (`log` too),
 //!   `http.rs` what their HTTP clients share;
+//! - `primero/`: Primero's case API, which the case work pushes cases
+//!   through (its bearer token, `POST` and `PATCH` of a case);
 //! - `settings.rs`: the providers' settings.
 //!
 //! Imports `channels`, `casework`, `store` (delivery reports), `text` and
@@ -15,6 +17,7 @@
 
 pub mod africastalking;
 pub mod http;
+pub mod primero;
 pub mod providers;
 pub mod settings;
 pub mod twilio;

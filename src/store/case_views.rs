@@ -5,7 +5,7 @@
 
 use sqlx::{any::AnyRow, Row as _};
 
-use super::{conditions::Conditions, Result, Store, StoreError};
+use super::{conditions::Conditions, primero::PrimeroState, Result, Store, StoreError};
 use crate::domain::{from_ms, CaseRef, Phone, Scope};
 
 /// Who reported a case, as the list filters it.
@@ -99,6 +99,9 @@ pub struct CaseDetail {
     pub assigned_id: Option<i64>,
     pub follow_volunteer: Option<String>,
     pub visit_interval_days: Option<i64>,
+    /// Where its push to Primero stands (nothing for a case registered
+    /// before the push existed).
+    pub primero: PrimeroState,
 }
 
 /// The cases a scope owns (lists; changes).
@@ -211,8 +214,11 @@ impl Store {
                     c.disability, pr.name AS province, d.name AS district, se.name AS sector,
                     l.name AS village, c.self_report, c.anonymous, c.reporter_phone,
                     v.name AS volunteer_name, v.phone AS volunteer_phone,
-                    a.name AS assigned_name, c.assigned_to, fv.name AS follow_name, c.visit_interval_days
+                    a.name AS assigned_name, c.assigned_to, fv.name AS follow_name, c.visit_interval_days,
+                    c.primero_id, p.pushed AS primero_pushed, p.changes AS primero_changes,
+                    p.refused AS primero_refused, p.last_error AS primero_error
              FROM cases c JOIN centres ce ON ce.id = c.centre_id
+             LEFT JOIN primero_push p ON p.case_id = c.id
              JOIN locations l ON l.id = c.location_id
              LEFT JOIN locations se ON se.id = l.parent_id AND se.level = 3
              LEFT JOIN locations d ON d.id = l.district_id
@@ -260,6 +266,13 @@ impl Store {
             assigned_id: r.try_get("assigned_to")?,
             follow_volunteer: r.try_get("follow_name")?,
             visit_interval_days: r.try_get("visit_interval_days")?,
+            primero: PrimeroState {
+                id: r.try_get("primero_id")?,
+                waiting: r.try_get::<Option<i64>, _>("primero_pushed")?
+                    < r.try_get::<Option<i64>, _>("primero_changes")?,
+                refused: r.try_get::<Option<i64>, _>("primero_refused")? == Some(1),
+                last_error: r.try_get("primero_error")?,
+            },
         }))
     }
 

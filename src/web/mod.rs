@@ -51,6 +51,8 @@ pub struct Settings {
     pub default_locale: Locale,
     /// The deployment's time zone: times are shown in it.
     pub timezone: chrono_tz::Tz,
+    /// Cases are pushed to Primero: a case's page says where its push stands.
+    pub primero: bool,
 }
 
 impl std::ops::Deref for Web {

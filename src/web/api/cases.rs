@@ -150,6 +150,8 @@ pub struct CaseDetailOut {
     pub assigned_to: Option<String>,
     pub follow_volunteer: Option<String>,
     pub visit_interval_days: Option<i64>,
+    /// The id Primero holds the case under, once pushed there.
+    pub primero_id: Option<String>,
     pub timeline: Vec<EventOut>,
     pub deadlines: Vec<DeadlineOut>,
     pub referrals: Vec<ReferralOut>,
@@ -185,6 +187,7 @@ impl From<CaseFile> for CaseDetailOut {
             assigned_to: c.assigned_to,
             follow_volunteer: c.follow_volunteer,
             visit_interval_days: c.visit_interval_days,
+            primero_id: c.primero.id,
             timeline: f
                 .timeline
                 .into_iter()

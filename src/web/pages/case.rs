@@ -43,6 +43,8 @@ struct CasePage<'a> {
     outcomes: &'static [&'static str],
     workers: Vec<(i64, String)>,
     centres: Vec<(i64, String, String)>,
+    /// Cases are pushed to Primero here (or this one was).
+    primero: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -124,6 +126,7 @@ async fn page(
         nav: super::Nav::of(staff),
         key: random_token(),
         next_stages: next_stages(&file.case.stage),
+        primero: web.settings.primero || file.case.primero.id.is_some(),
         c: file,
         done,
         error,
