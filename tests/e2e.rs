@@ -20,9 +20,7 @@ use std::{
     time::Duration,
 };
 
-use common::{
-    new_case, reference_in, spawn_app, Db, TestApp, TestDb, ADMIN, CLAUDINE, GRACE, PATRICK,
-};
+use common::{new_case, reference_in, Db, TestApp, TestDb, ADMIN, CLAUDINE, GRACE, PATRICK};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use kanda::{
@@ -293,7 +291,20 @@ async fn a_case_is_acknowledged_assessed_transferred_and_accepted_in_a_browser()
     };
 
     let db = TestDb::new(Db::Sqlite).await;
-    let app = spawn_app(&db).await;
+    // Cases are pushed to a Primero that is not there (port 9 refuses):
+    // the case page says its push is waiting.
+    let mut config = common::config(&db);
+    config.primero = Some(kanda::app::PrimeroConfig {
+        server: kanda::gateway::primero::PrimeroSettings {
+            url: "http://127.0.0.1:9".into(),
+            user: "kanda".into(),
+            password: kanda::domain::Secret::new("unused"),
+            timeout: Duration::from_secs(1),
+        },
+        fields: Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/primero-fields.toml"),
+        push: Default::default(),
+    });
+    let app = common::spawn_app_with(config, std::sync::Arc::new(kanda::domain::SystemClock)).await;
     let base = app.url("");
     let token = app
         .state
@@ -346,7 +357,12 @@ async fn a_case_is_acknowledged_assessed_transferred_and_accepted_in_a_browser()
     b.submit(&link).await;
     assert_eq!(b.path().await, format!("/cases/{r}"));
     b.wait("dl").await;
-    assert!(b.html().await.contains(&r), "the case page names its case");
+    let html = b.html().await;
+    assert!(html.contains(&r), "the case page names its case");
+    assert!(
+        html.contains("Waiting to be sent to Primero"),
+        "the case page says where its push to Primero stands"
+    );
     b.shot("case", None).await;
 
     // Acknowledge.
