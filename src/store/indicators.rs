@@ -13,7 +13,7 @@
 
 use sqlx::{any::AnyRow, Row as _};
 
-use super::{case_timers::STEP_UNDONE, conditions::Conditions, Result, Store};
+use super::{case_timers::STEP_UNDONE, conditions::Conditions, Dialect, Result, Store};
 use crate::domain::Area;
 
 /// An area found: what its cases' `WHERE` names.
@@ -84,6 +84,22 @@ impl AreaRows {
             AreaRows::Province { .. } => "FROM cases c JOIN locations l ON l.id = c.location_id",
             _ => "FROM cases c",
         }
+    }
+
+    /// `FROM` the area's cases registered in a period (with their places
+    /// `l` when `places`), read through the index that covers what the
+    /// period's counts read: the centre's own, else the nation's.
+    fn cases_registered(&self, dialect: Dialect, places: bool) -> String {
+        let index = match self {
+            AreaRows::Centre { .. } => "cases_centre_cohort",
+            _ => "cases_cohort",
+        };
+        let places = if places || matches!(self, AreaRows::Province { .. }) {
+            " JOIN locations l ON l.id = c.location_id"
+        } else {
+            ""
+        };
+        format!("FROM cases c{}{places}", dialect.indexed_by(index))
     }
 
     /// The row id of the centre, for a centre.
@@ -179,9 +195,6 @@ pub struct Counts {
 fn int(r: &AnyRow, column: &str) -> Result<i64> {
     Ok(r.try_get::<Option<i64>, _>(column)?.unwrap_or(0))
 }
-
-/// `FROM` the area's cases and their places.
-const CASES: &str = "FROM cases c JOIN locations l ON l.id = c.location_id";
 
 impl Store {
     /// The area a scope names; `None` when no centre or province has the
@@ -280,24 +293,25 @@ impl Store {
         })
     }
 
-    /// The cases registered in the period, grouped, in one pass: each
-    /// joined to the week it falls in (the weeks as a `VALUES` list).
+    /// The cases registered in the period, grouped, in one pass.
     async fn cohort(&self, area: &AreaRows, span: &Span) -> Result<Vec<CohortGroup>> {
         if span.weeks.is_empty() {
             return Ok(Vec::new());
         }
+        // The week a case falls in, by comparisons in order (the period
+        // bounds every case): cheaper than a join to a list of weeks.
         let mut c = Conditions::default();
-        let weeks: Vec<String> = span
-            .weeks
-            .iter()
-            .enumerate()
-            .map(|(i, (start, end))| {
-                let i = c.arg(i as i64);
-                let start = c.arg(*start);
+        let last = span.weeks.len() - 1;
+        let week_of = if last == 0 {
+            "0".to_string()
+        } else {
+            let mut w = String::from("(CASE");
+            for (i, (_, end)) in span.weeks[..last].iter().enumerate() {
                 let end = c.arg(*end);
-                format!("({i}, {start}, {end})")
-            })
-            .collect();
+                w.push_str(&format!(" WHEN c.created_at < {end} THEN {i}"));
+            }
+            w + &format!(" ELSE {last} END)")
+        };
         let now = c.arg(span.now);
         area.cases(&mut c);
         span.bound(&mut c, "c.created_at");
@@ -306,8 +320,7 @@ impl Store {
         };
         let within = |window: i64| format!("c.responded_at - c.created_at <= {window}");
         let sql = format!(
-            "WITH weeks (n, wstart, wend) AS (VALUES {weeks})
-             SELECT w.n AS week, c.concern, d.code AS district,
+            "SELECT {week_of} AS week, c.concern, d.code AS district,
                     (CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END) AS chan,
                     COUNT(*) AS cases,
                     SUM(CASE WHEN c.urgent = 1 AND {urgent_known} THEN 1 ELSE 0 END) AS urgent_known,
@@ -319,12 +332,10 @@ impl Store {
                     SUM(CASE WHEN c.assessed_at IS NOT NULL OR c.created_at <= {now} - {week} THEN 1 ELSE 0 END) AS known_7d,
                     SUM(CASE WHEN c.assessed_at - c.created_at <= {week} THEN 1 ELSE 0 END) AS assessed_within_7d,
                     SUM(CASE WHEN c.responded_at IS NOT NULL THEN 1 ELSE 0 END) AS responded
-             {CASES}
-             JOIN weeks w ON c.created_at >= w.wstart AND c.created_at < w.wend
+             {cases}
              LEFT JOIN locations d ON d.id = l.district_id
              {clause}
-             GROUP BY w.n, c.concern, d.code, CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END",
-            weeks = weeks.join(", "),
+             GROUP BY 1, c.concern, d.code, CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END",
             urgent_known = late(HOUR_MS),
             within_1h = within(HOUR_MS),
             known_24h = late(DAY_MS),
@@ -332,6 +343,7 @@ impl Store {
             known_48h = late(2 * DAY_MS),
             within_48h = within(2 * DAY_MS),
             week = 7 * DAY_MS,
+            cases = area.cases_registered(self.dialect, true),
             clause = c.clause(),
         );
         let rows = c.bind(&sql).fetch_all(&self.pool).await?;
@@ -365,31 +377,34 @@ impl Store {
         area.cases(&mut c);
         span.bound(&mut c, "c.created_at");
         c.plain("c.responded_at IS NOT NULL");
+        // Each rank's value by a sort that stops at it (`LIMIT 1 OFFSET`
+        // rank - 1), the count once: lighter than numbering every row.
+        let at_rank = |rank: &str| {
+            format!(
+                "SELECT d FROM r ORDER BY d LIMIT 1 OFFSET (SELECT (CASE WHEN n > 0 THEN {rank} - 1 ELSE 0 END) FROM n)"
+            )
+        };
         let sql = format!(
-            "SELECT x.rn, x.n, x.d FROM (
-               SELECT c.responded_at - c.created_at AS d,
-                      ROW_NUMBER() OVER (ORDER BY c.responded_at - c.created_at) AS rn,
-                      COUNT(*) OVER () AS n
-               {}{}) x
-             WHERE x.rn = (x.n + 1) / 2 OR x.rn = (9 * x.n + 9) / 10
-             ORDER BY x.rn",
-            area.cases_from(),
-            c.clause()
+            "WITH r AS (SELECT c.responded_at - c.created_at AS d {}{}),
+                  n AS (SELECT COUNT(*) AS n FROM r)
+             SELECT 1 AS k, x.d FROM ({}) x
+             UNION ALL
+             SELECT 2 AS k, y.d FROM ({}) y",
+            area.cases_registered(self.dialect, false),
+            c.clause(),
+            at_rank("(n + 1) / 2"),
+            at_rank("(9 * n + 9) / 10"),
         );
         let rows = c.bind(&sql).fetch_all(&self.pool).await?;
-        let at = |rank: i64| -> Result<Option<i64>> {
+        let at = |k: i64| -> Result<Option<i64>> {
             for r in &rows {
-                if int(r, "rn")? == rank {
+                if int(r, "k")? == k {
                     return Ok(Some(int(r, "d")?));
                 }
             }
             Ok(None)
         };
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let n = int(first, "n")?;
-        Ok(at((n + 1) / 2)?.zip(at((9 * n + 9) / 10)?))
+        Ok(at(1)?.zip(at(2)?))
     }
 
     /// Cases assessed in the period: how many have a known plan outcome

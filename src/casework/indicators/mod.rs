@@ -700,7 +700,9 @@ impl CaseWork {
             weeks: weeks.iter().map(|w| (w.1, w.2)).collect(),
             now: self.store.clock().now_ms(),
         };
+        let started = std::time::Instant::now();
         let counts = self.store.indicator_counts(&rows, &span).await?;
+        let counted = started.elapsed();
         let districts = self.store.area_districts(&rows).await?;
         let concerns: Vec<String> = self.words.concern_labels.keys().cloned().collect();
         let week_days: Vec<NaiveDate> = weeks.iter().map(|w| w.0).collect();
@@ -717,6 +719,12 @@ impl CaseWork {
             Some(format!("{via} {area} {}..{}", period.from, period.to)),
         )
         .await?;
+        tracing::debug!(
+            %area,
+            counts_ms = counted.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "indicators read"
+        );
         let area_name = match &rows {
             AreaRows::Centre { name, .. } | AreaRows::Province { name, .. } => name.clone(),
             AreaRows::National => String::new(),
