@@ -8,7 +8,8 @@ DROP INDEX outbox_centre_created;
 CREATE INDEX outbox_centre_created ON outbox (centre_id, created_at, status, case_id) WHERE case_id IS NOT NULL;
 
 -- Overdue reviews are looked for among planned cases: the stage first, in
--- the index of the few overdue cases (0010 kept the centre only, and each
--- overdue case of any stage was read from the table for its stage).
+-- the index of the few overdue cases, with the case's id its timers are
+-- found by (0010 kept the centre only, and each overdue case of any stage
+-- was read from the table for its stage and id).
 DROP INDEX cases_overdue;
-CREATE INDEX cases_overdue ON cases (stage, centre_id) WHERE overdue = 1;
+CREATE INDEX cases_overdue ON cases (stage, centre_id, id) WHERE overdue = 1;

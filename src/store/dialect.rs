@@ -125,6 +125,16 @@ pub(super) async fn open(url: &str) -> Result<Opened> {
                         conn.execute("PRAGMA mmap_size = 1073741824").await?;
                         conn.execute("PRAGMA cache_size = -32768").await?;
                     }
+                    if dialect == Dialect::Postgres {
+                        // The service runs many small statements at once,
+                        // and the indicators their nine reads at once, one
+                        // connection each: parallel workers on top would
+                        // ask for more cores than there are. Measured on
+                        // two cores at 1M cases: a centre's p95 104-118 ms
+                        // with them, 85-92 ms without.
+                        conn.execute("SET max_parallel_workers_per_gather = 0")
+                            .await?;
+                    }
                     Ok(())
                 })
             })
