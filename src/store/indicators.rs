@@ -135,8 +135,7 @@ pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
 
 /// Cases registered in the period, in one group: the week they were
-/// registered in, their concern, district and channel, and how soon each
-/// step was done.
+/// registered in, their concern, district and channel.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CohortGroup {
     /// Index into [`Span::weeks`].
@@ -147,6 +146,11 @@ pub struct CohortGroup {
     /// `ussd`, `sms` or `self_report`.
     pub channel: String,
     pub cases: i64,
+}
+
+/// How soon each step was done for the cases registered in the period.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeliness {
     /// Urgent cases whose first hour is over or that were answered.
     pub urgent_known: i64,
     pub urgent_within_1h: i64,
@@ -172,6 +176,7 @@ pub struct EventCount {
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     pub cohort: Vec<CohortGroup>,
+    pub timeliness: Timeliness,
     /// The median and 90th percentile of the times to first response (ms).
     pub response_times: Option<(i64, i64)>,
     /// Cases assessed in the period whose plan's fortnight is over or that
@@ -260,6 +265,7 @@ impl Store {
         // Independent reads, each on a connection of its own, at once.
         let (
             cohort,
+            timeliness,
             response_times,
             (plans_known, plans_within_14d),
             events,
@@ -270,6 +276,7 @@ impl Store {
             review_overdue,
         ) = tokio::try_join!(
             self.cohort(area, span),
+            self.timeliness(area, span),
             self.response_times(area, span),
             self.plans(area, span),
             self.period_events(area, span),
@@ -281,6 +288,7 @@ impl Store {
         )?;
         Ok(Counts {
             cohort,
+            timeliness,
             response_times,
             plans_known,
             plans_within_14d,
@@ -293,7 +301,8 @@ impl Store {
         })
     }
 
-    /// The cases registered in the period, grouped, in one pass.
+    /// The cases registered in the period, counted by week, concern,
+    /// district and channel (grouped by the district's id, named after).
     async fn cohort(&self, area: &AreaRows, span: &Span) -> Result<Vec<CohortGroup>> {
         if span.weeks.is_empty() {
             return Ok(Vec::new());
@@ -312,37 +321,16 @@ impl Store {
             }
             w + &format!(" ELSE {last} END)")
         };
-        let now = c.arg(span.now);
         area.cases(&mut c);
         span.bound(&mut c, "c.created_at");
-        let late = |window: i64| {
-            format!("(c.responded_at IS NOT NULL OR c.created_at <= {now} - {window})")
-        };
-        let within = |window: i64| format!("c.responded_at - c.created_at <= {window}");
         let sql = format!(
-            "SELECT {week_of} AS week, c.concern, d.code AS district,
-                    (CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END) AS chan,
-                    COUNT(*) AS cases,
-                    SUM(CASE WHEN c.urgent = 1 AND {urgent_known} THEN 1 ELSE 0 END) AS urgent_known,
-                    SUM(CASE WHEN c.urgent = 1 AND {within_1h} THEN 1 ELSE 0 END) AS urgent_within_1h,
-                    SUM(CASE WHEN {known_24h} THEN 1 ELSE 0 END) AS known_24h,
-                    SUM(CASE WHEN {within_24h} THEN 1 ELSE 0 END) AS within_24h,
-                    SUM(CASE WHEN {known_48h} THEN 1 ELSE 0 END) AS known_48h,
-                    SUM(CASE WHEN {within_48h} THEN 1 ELSE 0 END) AS within_48h,
-                    SUM(CASE WHEN c.assessed_at IS NOT NULL OR c.created_at <= {now} - {week} THEN 1 ELSE 0 END) AS known_7d,
-                    SUM(CASE WHEN c.assessed_at - c.created_at <= {week} THEN 1 ELSE 0 END) AS assessed_within_7d,
-                    SUM(CASE WHEN c.responded_at IS NOT NULL THEN 1 ELSE 0 END) AS responded
-             {cases}
-             LEFT JOIN locations d ON d.id = l.district_id
-             {clause}
-             GROUP BY 1, c.concern, d.code, CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END",
-            urgent_known = late(HOUR_MS),
-            within_1h = within(HOUR_MS),
-            known_24h = late(DAY_MS),
-            within_24h = within(DAY_MS),
-            known_48h = late(2 * DAY_MS),
-            within_48h = within(2 * DAY_MS),
-            week = 7 * DAY_MS,
+            "SELECT g.week, g.concern, d.code AS district, g.chan, g.cases FROM (
+               SELECT {week_of} AS week, c.concern, l.district_id AS did,
+                      (CASE WHEN c.self_report = 1 THEN 'self_report' ELSE c.channel END) AS chan,
+                      COUNT(*) AS cases
+               {cases}{clause}
+               GROUP BY 1, 2, 3, 4) g
+             LEFT JOIN locations d ON d.id = g.did",
             cases = area.cases_registered(self.dialect, true),
             clause = c.clause(),
         );
@@ -355,18 +343,56 @@ impl Store {
                     district: r.try_get("district")?,
                     channel: r.try_get("chan")?,
                     cases: int(r, "cases")?,
-                    urgent_known: int(r, "urgent_known")?,
-                    urgent_within_1h: int(r, "urgent_within_1h")?,
-                    known_24h: int(r, "known_24h")?,
-                    within_24h: int(r, "within_24h")?,
-                    known_48h: int(r, "known_48h")?,
-                    within_48h: int(r, "within_48h")?,
-                    known_7d: int(r, "known_7d")?,
-                    assessed_within_7d: int(r, "assessed_within_7d")?,
-                    responded: int(r, "responded")?,
                 })
             })
             .collect()
+    }
+
+    /// How soon the period's cases were answered and assessed, in one pass
+    /// beside the counts (a step not yet done counts as late only once its
+    /// time is over).
+    async fn timeliness(&self, area: &AreaRows, span: &Span) -> Result<Timeliness> {
+        let mut c = Conditions::default();
+        let now = c.arg(span.now);
+        area.cases(&mut c);
+        span.bound(&mut c, "c.created_at");
+        let late = |window: i64| {
+            format!("(c.responded_at IS NOT NULL OR c.created_at <= {now} - {window})")
+        };
+        let within = |window: i64| format!("c.responded_at - c.created_at <= {window}");
+        let sql = format!(
+            "SELECT SUM(CASE WHEN c.urgent = 1 AND {urgent_known} THEN 1 ELSE 0 END) AS urgent_known,
+                    SUM(CASE WHEN c.urgent = 1 AND {within_1h} THEN 1 ELSE 0 END) AS urgent_within_1h,
+                    SUM(CASE WHEN {known_24h} THEN 1 ELSE 0 END) AS known_24h,
+                    SUM(CASE WHEN {within_24h} THEN 1 ELSE 0 END) AS within_24h,
+                    SUM(CASE WHEN {known_48h} THEN 1 ELSE 0 END) AS known_48h,
+                    SUM(CASE WHEN {within_48h} THEN 1 ELSE 0 END) AS within_48h,
+                    SUM(CASE WHEN c.assessed_at IS NOT NULL OR c.created_at <= {now} - {week} THEN 1 ELSE 0 END) AS known_7d,
+                    SUM(CASE WHEN c.assessed_at - c.created_at <= {week} THEN 1 ELSE 0 END) AS assessed_within_7d,
+                    SUM(CASE WHEN c.responded_at IS NOT NULL THEN 1 ELSE 0 END) AS responded
+             {cases}{clause}",
+            urgent_known = late(HOUR_MS),
+            within_1h = within(HOUR_MS),
+            known_24h = late(DAY_MS),
+            within_24h = within(DAY_MS),
+            known_48h = late(2 * DAY_MS),
+            within_48h = within(2 * DAY_MS),
+            week = 7 * DAY_MS,
+            cases = area.cases_registered(self.dialect, false),
+            clause = c.clause(),
+        );
+        let r = c.bind(&sql).fetch_one(&self.pool).await?;
+        Ok(Timeliness {
+            urgent_known: int(&r, "urgent_known")?,
+            urgent_within_1h: int(&r, "urgent_within_1h")?,
+            known_24h: int(&r, "known_24h")?,
+            within_24h: int(&r, "within_24h")?,
+            known_48h: int(&r, "known_48h")?,
+            within_48h: int(&r, "within_48h")?,
+            known_7d: int(&r, "known_7d")?,
+            assessed_within_7d: int(&r, "assessed_within_7d")?,
+            responded: int(&r, "responded")?,
+        })
     }
 
     /// The median and 90th percentile (nearest rank: the values of rank

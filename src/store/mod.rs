@@ -50,7 +50,9 @@ pub use cases::{CaseRow, CaseSummary, Follower};
 pub use dialect::Dialect;
 pub use group_commit::Durability;
 pub use import::{CentreRow, LocationRow, StaffRow, VolunteerRow};
-pub use indicators::{AreaRows, CohortGroup, Counts, EventCount, Span, DAY_MS, HOUR_MS};
+pub use indicators::{
+    AreaRows, CohortGroup, Counts, EventCount, Span, Timeliness, DAY_MS, HOUR_MS,
+};
 pub use outbox::{Attempt, ClaimedSms, OutboxRow};
 pub use people::{Contact, StaffMember};
 pub use primero::{PrimeroCase, PrimeroState, PushRecord};

@@ -396,29 +396,20 @@ fn drafts(
     out.push((d, Vec::new()));
 
     // Timeliness: within, late, counted (within + late).
-    let total =
-        |f: &dyn Fn(&crate::store::CohortGroup) -> i64| -> i64 { cohort.iter().map(f).sum() };
+    let t = &counts.timeliness;
     let line = |within: i64, known: i64| vec![within, known - within, known];
     let d = Draft::new("timeliness")
         .row(
             "ack_1h_urgent",
             Label::Row,
-            line(total(&|g| g.urgent_within_1h), total(&|g| g.urgent_known)),
+            line(t.urgent_within_1h, t.urgent_known),
         )
-        .row(
-            "ack_24h",
-            Label::Row,
-            line(total(&|g| g.within_24h), total(&|g| g.known_24h)),
-        )
-        .row(
-            "ack_48h",
-            Label::Row,
-            line(total(&|g| g.within_48h), total(&|g| g.known_48h)),
-        )
+        .row("ack_24h", Label::Row, line(t.within_24h, t.known_24h))
+        .row("ack_48h", Label::Row, line(t.within_48h, t.known_48h))
         .row(
             "assessed_7d",
             Label::Row,
-            line(total(&|g| g.assessed_within_7d), total(&|g| g.known_7d)),
+            line(t.assessed_within_7d, t.known_7d),
         )
         .row(
             "planned_14d",
@@ -433,7 +424,7 @@ fn drafts(
     out.push((d, shares));
 
     // Time to first response.
-    let answered = total(&|g| g.responded);
+    let answered = t.responded;
     let (median, p90) = match counts.response_times {
         Some((median, p90)) if answered > 0 => (hours(Some(median)), hours(Some(p90))),
         _ => (Value::Empty, Value::Empty),
