@@ -280,12 +280,11 @@ impl Common {
                     timeout: self.primero_timeout,
                 },
                 fields: fields.clone(),
-                push: PushConfig {
-                    backoff: self.primero_backoff,
-                    poll: self.primero_poll,
-                    lease: (self.primero_timeout * 4).max(PushConfig::default().lease),
-                    ..PushConfig::default()
-                },
+                push: PushConfig::for_timeout(
+                    self.primero_timeout,
+                    self.primero_backoff,
+                    self.primero_poll,
+                ),
             })),
             _ => anyhow::bail!(
                 "KANDA_PRIMERO_URL is set: the push to Primero also needs {} (not set)",

@@ -81,7 +81,25 @@ impl Default for PushConfig {
             backoff: Duration::from_secs(10),
             poll: Duration::from_secs(2),
             lease: Duration::from_secs(120),
-            batch: 20,
+            batch: 4,
+        }
+    }
+}
+
+impl PushConfig {
+    /// Retries as given, and a lease that outlasts a whole batch at the
+    /// slowest: each case at most three requests (sign-in, POST, PATCH)
+    /// of `timeout` each. A lease that ended mid-batch would let another
+    /// server push the same cases (harmless, the ids are the same, but
+    /// wasted).
+    pub fn for_timeout(timeout: Duration, backoff: Duration, poll: Duration) -> Self {
+        let batch = PushConfig::default().batch;
+        PushConfig {
+            backoff,
+            poll,
+            lease: (timeout * 3 * batch as u32 + Duration::from_secs(10))
+                .max(PushConfig::default().lease),
+            batch,
         }
     }
 }
@@ -267,4 +285,32 @@ impl Primero {
 /// A new random (version 4) UUID: the id Kanda gives a case in Primero.
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_outlasts_a_whole_batch_at_the_slowest() {
+        let c = PushConfig::for_timeout(
+            Duration::from_secs(30),
+            Duration::from_secs(10),
+            Duration::from_secs(2),
+        );
+        assert!(
+            c.lease >= Duration::from_secs(30) * 3 * c.batch as u32,
+            "{c:?}"
+        );
+        let quick = PushConfig::for_timeout(
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+            Duration::from_secs(2),
+        );
+        assert_eq!(quick.lease, PushConfig::default().lease);
+        assert_eq!(
+            (quick.backoff, quick.poll),
+            (Duration::from_secs(10), Duration::from_secs(2))
+        );
+    }
 }
