@@ -210,12 +210,13 @@ impl AppState {
 }
 
 /// Serves on an already bound listener (tests bind port 0) until the
-/// future `shutdown` completes, with the USSD, SMS and staff-session purges, the timer
-/// scheduler (alerts, escalations, deadlines), the sweep, the SMS
-/// outbox worker and (when configured) the Primero push beside it. On shutdown the worker claims no more and its
-/// sends in flight finish (at most the SMS timeout and 5 s more). If this
-/// future is dropped instead, the worker is aborted wherever it is, as in
-/// a crash: a message it had claimed is sent after its lease.
+/// future `shutdown` completes, with the USSD, SMS and staff-session
+/// purges, the timer scheduler (alerts, escalations, deadlines), the sweep,
+/// the SMS outbox worker and (when configured) the Primero push beside it.
+/// On shutdown the workers claim no more and what they have in flight
+/// finishes (at most the SMS timeout and 5 s more each). If this future is
+/// dropped instead, the workers are aborted wherever they are, as in a
+/// crash: what they had claimed is taken up again after its lease.
 pub async fn launch(
     listener: tokio::net::TcpListener,
     state: AppState,
