@@ -216,11 +216,17 @@ impl Primero {
     /// Pushes one claimed case and records how it went.
     async fn push(&self, store: &Store, owner: &str, case: PrimeroCase) -> Pushed {
         let client = &self.0.client;
-        let candidate = new_id();
-        let id = match store
-            .primero_client_id(case.case_id, owner, &candidate)
-            .await
-        {
+        // A case pushed (or tried) before keeps its id; only a first push
+        // stores a new one, on disk before any request names it.
+        let kept = match case.client_id.clone() {
+            Some(id) => Ok(Some(id)),
+            None => {
+                store
+                    .primero_client_id(case.case_id, owner, &new_id())
+                    .await
+            }
+        };
+        let id = match kept {
             Ok(Some(id)) => id,
             Ok(None) => return Pushed::Recorded, // another worker took it over
             Err(e) => {
