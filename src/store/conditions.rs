@@ -39,6 +39,12 @@ impl Conditions {
         }
     }
 
+    /// ` AND a AND b`, or nothing: the conditions after a `WHERE` of the
+    /// caller's own.
+    pub fn and(&self) -> String {
+        self.parts.iter().map(|p| format!(" AND {p}")).collect()
+    }
+
     /// Binds every value, in order, to a query of the built text.
     pub fn bind<'q>(&'q self, sql: &'q str) -> Query<'q, Any, AnyArguments<'q>> {
         let mut q = sqlx::query(sql);

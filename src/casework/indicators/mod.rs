@@ -314,19 +314,35 @@ fn share(part: i64, whole: i64) -> Value {
     }
 }
 
-/// Nearest-rank percentile's rank (from 1) among `n` values: what the
-/// store's `response_times` reads at, ⌈n/2⌉ and ⌈9n/10⌉.
-pub fn rank(p: f64, n: i64) -> i64 {
+/// Nearest-rank percentile's rank (from 1) among `n` values: ⌈p·n⌉.
+fn rank(p: f64, n: i64) -> i64 {
     ((p * n as f64).ceil() as i64).clamp(1, n.max(1))
+}
+
+/// The nearest-rank `p` percentile of `values` (the value of rank ⌈p·n⌉,
+/// smallest first); none of none. Reorders `values`.
+fn percentile(values: &mut [i64], p: f64) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    let at = rank(p, values.len() as i64) as usize - 1;
+    Some(*values.select_nth_unstable(at).1)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_store_s_ranks_are_the_nearest_ranks() {
-        for n in 1..200 {
-            assert_eq!(super::rank(0.5, n), (n + 1) / 2);
-            assert_eq!(super::rank(0.9, n), (9 * n + 9) / 10);
+    fn percentiles_are_the_nearest_ranks_of_the_sorted_values() {
+        assert_eq!(super::percentile(&mut [], 0.5), None);
+        for n in 1..200i64 {
+            // Values in a scrambled order, some repeated.
+            let mut values: Vec<i64> = (0..n).map(|i| (i * 7919) % 101).collect();
+            let mut sorted = values.clone();
+            sorted.sort();
+            let median = sorted[((n + 1) / 2 - 1) as usize];
+            let p90 = sorted[((9 * n + 9) / 10 - 1) as usize];
+            assert_eq!(super::percentile(&mut values, 0.5), Some(median), "n={n}");
+            assert_eq!(super::percentile(&mut values, 0.9), Some(p90), "n={n}");
         }
     }
 }
@@ -425,10 +441,11 @@ fn drafts(
 
     // Time to first response.
     let answered = t.responded;
-    let (median, p90) = match counts.response_times {
-        Some((median, p90)) if answered > 0 => (hours(Some(median)), hours(Some(p90))),
-        _ => (Value::Empty, Value::Empty),
-    };
+    let mut times = counts.response_times.clone();
+    let (median, p90) = (
+        hours(percentile(&mut times, 0.5)),
+        hours(percentile(&mut times, 0.9)),
+    );
     let d = Draft::new("response_time").row("answered", Label::Row, vec![answered]);
     out.push((d, vec![Some(median), Some(p90)]));
 
