@@ -114,3 +114,9 @@ public-done = Thank you. { $danger ->
    *[other] The centre has your report.
 } Number: {$reference}.
 public-declined = Nothing was saved. You can call again at any time.
+
+# A report cut short by a dropped line, offered on the next dial: counts
+# only, never an answer (the phone may be shared).
+resume-offer = You did not finish your last report.
+resume-continue = Continue your unfinished report ({$answered} of {$total} answered)
+resume-restart = Start again

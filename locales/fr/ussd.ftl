@@ -114,3 +114,9 @@ public-done = Merci. { $danger ->
    *[other] Votre signalement est au centre.
 } Numéro : {$reference}.
 public-declined = Rien n'a été enregistré. Vous pouvez rappeler à tout moment.
+
+# Un signalement coupé par la ligne, proposé à l'appel suivant : des
+# nombres seulement, jamais une réponse (le téléphone peut être partagé).
+resume-offer = Votre dernier signalement n'est pas fini.
+resume-continue = Continuer le signalement ({$answered} sur {$total} réponses)
+resume-restart = Recommencer

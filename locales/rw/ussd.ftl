@@ -114,3 +114,7 @@ public-done = Murakoze. { $danger ->
    *[other] Ikigo cyabonye amakuru.
 } Nimero: {$reference}.
 public-declined = Nta kintu cyabitswe. Mushobora kongera guhamagara igihe cyose.
+
+resume-offer = Ntimwarangije raporo iheruka.
+resume-continue = Komeza raporo ({$answered} kuri {$total} byasubijwe)
+resume-restart = Tangira bundi bushya

@@ -24,6 +24,11 @@ pub struct Config {
     pub gateway_token: Option<Secret>,
     /// Sessions started longer ago than this are purged.
     pub session_ttl: Duration,
+    /// A USSD session with no hop for this long has ended unfinished.
+    pub session_timeout: Duration,
+    /// A session that ended unfinished is offered on the same phone's next
+    /// dial for this long.
+    pub resume_window: Duration,
     /// The public base URL the SMS gateways call back (`https://kanda.example.org`,
     /// no trailing slash). Unset: no delivery-report callback is asked for.
     pub public_url: Option<String>,
@@ -81,6 +86,8 @@ impl Config {
             country: Country::parse("RW").expect("RW is a country"),
             gateway_token: None,
             session_ttl: Duration::from_secs(600),
+            session_timeout: Duration::from_secs(60),
+            resume_window: Duration::from_secs(15 * 60),
             public_url: None,
             sms_session_ttl: Duration::from_secs(30 * 60),
             sms_segments: 2,

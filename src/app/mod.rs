@@ -160,6 +160,8 @@ impl AppState {
             channels::Settings {
                 default_locale: config.default_locale.clone(),
                 ussd_session_ttl: config.session_ttl,
+                ussd_session_timeout: config.session_timeout,
+                resume_window: config.resume_window,
                 sms_session_ttl: config.sms_session_ttl,
             },
             PhoneReader::new(config.country),

@@ -12,7 +12,10 @@ use tower_http::trace::TraceLayer;
 
 use super::AppState;
 use crate::{
-    gateway::{africastalking, twilio},
+    gateway::{
+        africastalking, twilio,
+        ussd::{self, arkesel::Arkesel, beem::Beem, hubtel::Hubtel, nalo::Nalo},
+    },
     web::{
         api,
         error::ApiError,
@@ -65,6 +68,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/{*rest}", any(api_not_found))
         // The gateways.
         .route("/ussd/africastalking", post(africastalking::ussd::ussd))
+        .route(
+            "/ussd/africastalking/events",
+            post(africastalking::ussd::events),
+        )
+        .route("/ussd/hubtel", post(ussd::serve::<Hubtel>))
+        .route("/ussd/nalo", post(ussd::serve::<Nalo>))
+        .route("/ussd/arkesel", post(ussd::serve::<Arkesel>))
+        .route("/ussd/beem", post(ussd::serve::<Beem>))
         .route("/sms/twilio", post(twilio::sms::inbound))
         .route("/sms/twilio/status", post(twilio::sms::status))
         .route("/sms/africastalking", post(africastalking::sms::inbound))

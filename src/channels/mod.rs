@@ -48,6 +48,11 @@ pub struct Settings {
     pub default_locale: Locale,
     /// Abandoned USSD sessions are purged after this.
     pub ussd_session_ttl: Duration,
+    /// A USSD session with no hop for this long has ended unfinished.
+    pub ussd_session_timeout: Duration,
+    /// A session that ended unfinished is offered on the same phone's next
+    /// dial for this long after its last hop; then its answers are purged.
+    pub resume_window: Duration,
     /// SMS conversations end after this long without a message.
     pub sms_session_ttl: Duration,
 }

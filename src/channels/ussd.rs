@@ -1,5 +1,8 @@
-//! The USSD service: finds or starts a session's snapshot, runs the engine,
-//! and turns every failure into a polite closing screen.
+//! The USSD service: finds or starts a session, works out everything typed
+//! in it (Africa's Talking sends it all on each hop; most aggregators only
+//! the latest input, added here to what the session kept), offers to
+//! continue a report a dropped line cut short, runs the engine, and turns
+//! every failure into a polite closing screen.
 
 use std::{
     collections::HashMap,
@@ -10,50 +13,79 @@ use std::{
 use super::Channels;
 use crate::{
     domain::{Channel, Locale, Phone},
-    engine::{Screen, Session, VolunteerSnapshot},
+    engine::{numbered, Progress, Screen, Session, VolunteerSnapshot, MAX_FAILURES},
     store::SessionRow,
+    text::args,
 };
 
 /// Inputs a session may carry before it is refused unread.
 pub const MAX_INPUTS: usize = 80;
 
-/// A channel-neutral USSD hop: who, which session, and everything typed so
-/// far, each input separated by `*` as USSD strings themselves are (empty on
-/// the dial).
+/// A gateway that sends no sequence number: the same input again within
+/// this long of the last hop is its retry, not a new answer (a person reads
+/// a screen and presses a key in more time than that).
+pub const RETRY_WINDOW: Duration = Duration::from_secs(2);
+
+/// What a hop brings of what was typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Typed {
+    /// Every input so far, each separated by `*` as USSD strings are
+    /// (Africa's Talking's `text`; empty on the dial).
+    All(String),
+    /// The dial of a gateway that sends inputs one at a time.
+    Dial,
+    /// The latest input only, with the hop's sequence number when the
+    /// protocol has one.
+    Latest { input: String, seq: Option<String> },
+}
+
+/// A channel-neutral USSD hop: who, which session, what was typed.
 #[derive(Clone, Debug)]
 pub struct UssdHop {
     pub session_id: String,
     pub phone: Phone,
-    pub typed: String,
+    pub typed: Typed,
 }
 
 impl UssdHop {
-    /// The inputs, oldest first.
-    pub fn inputs(&self) -> Vec<&str> {
-        match self.typed.is_empty() {
-            true => vec![],
-            false => self.typed.split('*').collect(),
+    /// A hop of a gateway that sends every input so far.
+    pub fn all(session_id: String, phone: Phone, text: String) -> Self {
+        UssdHop {
+            session_id,
+            phone,
+            typed: Typed::All(text),
         }
+    }
+
+    fn is_dial(&self) -> bool {
+        matches!(&self.typed, Typed::All(t) if t.is_empty()) || self.typed == Typed::Dial
     }
 }
 
-/// Session snapshots never change once written, so every server may keep
+/// Session snapshots never change once written, nor does a session's
+/// answer to the offer to continue once given, so every server may keep
 /// copies: a miss reads the database, which stays the one source of truth.
 /// Kept as the engine's [`Session`], built once per session and shared by
 /// its hops.
 #[derive(Debug, Default)]
 pub struct SnapshotCache {
-    map: Mutex<HashMap<String, (Arc<Session>, Instant)>>,
+    map: Mutex<HashMap<String, (Cached, Instant)>>,
+}
+
+#[derive(Clone, Debug)]
+struct Cached {
+    session: Arc<Session>,
+    resumed: Resumed,
 }
 
 const CACHE_CAP: usize = 50_000;
 
 impl SnapshotCache {
-    fn get(&self, id: &str) -> Option<Arc<Session>> {
+    fn get(&self, id: &str) -> Option<Cached> {
         self.map.lock().ok()?.get(id).map(|(s, _)| s.clone())
     }
 
-    fn put(&self, id: &str, session: Arc<Session>, ttl: Duration) {
+    fn put(&self, id: &str, session: Cached, ttl: Duration) {
         let Ok(mut map) = self.map.lock() else { return };
         if map.len() >= CACHE_CAP {
             map.retain(|_, (_, at)| at.elapsed() < ttl);
@@ -83,75 +115,341 @@ pub async fn answer(state: &Channels, hop: UssdHop) -> Screen {
     }
 }
 
-async fn try_answer(state: &Channels, hop: &UssdHop) -> Result<Screen, (Locale, anyhow::Error)> {
-    let session = snapshot(state, hop)
-        .await
-        .map_err(|e| (state.settings.default_locale.clone(), e))?;
-    let session = &*session;
-    // Counted before splitting: a text of a million `*` costs no list.
-    if hop.typed.matches('*').count() >= MAX_INPUTS {
-        return Ok(state.engine.too_many_tries(&session.locale));
-    }
-    let inputs = hop.inputs();
-    state
-        .engine
-        .run(session, &inputs, &state.work)
-        .await
-        .map_err(|e| (session.locale.clone(), e.into()))
+/// The gateway's word that a session is over (Africa's Talking's session
+/// notification, an aggregator's release or time-out): `completed` when it
+/// ended on its last screen. A dropped session may be continued on the
+/// next dial.
+pub async fn ended(state: &Channels, session_id: &str, completed: bool) -> anyhow::Result<bool> {
+    Ok(state.store.end_session(session_id, completed).await?)
 }
 
-async fn snapshot(state: &Channels, hop: &UssdHop) -> anyhow::Result<Arc<Session>> {
-    let session = match state.sessions.get(&hop.session_id) {
-        Some(session) => session,
-        None => {
-            // On the dial the session is new: skip the look-up.
-            let stored = match hop.typed.is_empty() {
-                true => None,
-                false => state.store.session(&hop.session_id).await?,
+/// A session's offer to continue, once answered: the answers taken over
+/// and how many of the session's own inputs the offer used.
+#[derive(Clone, Debug, Default)]
+struct Resumed {
+    prefix: Arc<Vec<String>>,
+    skip: usize,
+}
+
+async fn try_answer(state: &Channels, hop: &UssdHop) -> Result<Screen, (Locale, anyhow::Error)> {
+    let fail = |locale: &Locale| {
+        let locale = locale.clone();
+        move |e: anyhow::Error| (locale, e)
+    };
+    let default = &state.settings.default_locale;
+    let (session, row) = load(state, hop).await.map_err(fail(default))?;
+    let locale = &session.locale;
+    if session.phone != hop.phone {
+        return Err((
+            locale.clone(),
+            anyhow::anyhow!("session {} belongs to another phone", hop.session_id),
+        ));
+    }
+    // Everything typed in this session, as the gateway counts inputs.
+    let (typed, key, changed) = match (&hop.typed, &row) {
+        (Typed::All(text), _) => {
+            // Counted before splitting: a text of a million `*` costs no list.
+            if text.matches('*').count() >= MAX_INPUTS {
+                return Ok(state.engine.too_many_tries(locale));
+            }
+            let typed: Vec<String> = match text.is_empty() {
+                true => vec![],
+                false => text.split('*').map(str::to_string).collect(),
             };
-            let row = match stored {
-                Some(row) => row,
-                None => {
-                    state
-                        .store
-                        .start_session(
-                            &hop.session_id,
-                            &hop.phone,
-                            state.settings.default_locale.as_str(),
-                        )
-                        .await?
-                }
-            };
-            let session = Arc::new(session_of(state, row));
-            state.sessions.put(
-                &hop.session_id,
-                session.clone(),
-                state.settings.ussd_session_ttl,
-            );
-            session
+            (typed, None, !text.is_empty())
+        }
+        (Typed::Dial, row) => (
+            row.as_ref().map(|r| r.inputs.clone()).unwrap_or_default(),
+            None,
+            false,
+        ),
+        (Typed::Latest { input, seq }, row) => {
+            let row = row.as_ref().ok_or_else(|| {
+                (
+                    locale.clone(),
+                    anyhow::anyhow!("session {} not loaded", hop.session_id),
+                )
+            })?;
+            let key = seq.clone().unwrap_or_else(|| input.clone());
+            let now = state.store.clock().now_ms();
+            let retry = row.last_key.as_deref() == Some(key.as_str())
+                && (seq.is_some() || now - row.updated_at <= RETRY_WINDOW.as_millis() as i64);
+            let mut typed = row.inputs.clone();
+            if !retry {
+                typed.push(input.clone());
+            }
+            (typed, Some(key), !retry)
         }
     };
-    if session.phone != hop.phone {
-        anyhow::bail!("session {} belongs to another phone", hop.session_id);
+    if typed.len() > MAX_INPUTS {
+        return Ok(state.engine.too_many_tries(locale));
     }
-    Ok(session)
+    let resumed = match resumed(state, hop, &session, row.as_ref(), &typed)
+        .await
+        .map_err(fail(locale))?
+    {
+        Ok(r) => r,
+        Err(offer) => {
+            if changed {
+                save(state, hop, &typed, key.as_deref(), false)
+                    .await
+                    .map_err(fail(locale))?;
+            }
+            return Ok(offer);
+        }
+    };
+    let mut inputs: Vec<&str> = resumed.prefix.iter().map(String::as_str).collect();
+    inputs.extend(typed.iter().skip(resumed.skip).map(String::as_str));
+    let screen = state
+        .engine
+        .run_continued(&session, &inputs, resumed.prefix.len(), &state.work)
+        .await
+        .map_err(|e| (locale.clone(), e.into()))?;
+    if changed || screen.end {
+        save(state, hop, &typed, key.as_deref(), screen.end)
+            .await
+            .map_err(fail(locale))?;
+    }
+    Ok(screen)
+}
+
+async fn save(
+    state: &Channels,
+    hop: &UssdHop,
+    typed: &[String],
+    key: Option<&str>,
+    done: bool,
+) -> anyhow::Result<()> {
+    Ok(state
+        .store
+        .save_hop(&hop.session_id, typed, key, done)
+        .await?)
+}
+
+/// The session's start snapshot, and its stored row when the hop needs it
+/// (a gateway that sends inputs one at a time, a dial, an offer not yet
+/// answered). A session of a gateway that sends everything, whose offer is
+/// settled, is served from the cache without a read.
+async fn load(
+    state: &Channels,
+    hop: &UssdHop,
+) -> anyhow::Result<(Arc<Session>, Option<SessionRow>)> {
+    let all = matches!(hop.typed, Typed::All(_));
+    if all && !hop.is_dial() {
+        if let Some(cached) = state.sessions.get(&hop.session_id) {
+            return Ok((cached.session, None));
+        }
+    }
+    let stored = match hop.is_dial() {
+        // On the dial the session is usually new: skip the look-up.
+        true => None,
+        false => state.store.session(&hop.session_id).await?,
+    };
+    let row = match stored {
+        Some(row) => row,
+        None => {
+            state
+                .store
+                .start_session(
+                    &hop.session_id,
+                    &hop.phone,
+                    state.settings.default_locale.as_str(),
+                )
+                .await?
+        }
+    };
+    let session = Arc::new(session_of(state, &row));
+    // Cached once settled: not on the dial, which may yet make an offer.
+    if !hop.is_dial() && (row.resume_of.is_none() || row.resumed.is_some()) {
+        state.sessions.put(
+            &hop.session_id,
+            Cached {
+                session: session.clone(),
+                resumed: resumed_of(&row),
+            },
+            state.settings.ussd_session_ttl,
+        );
+    }
+    Ok((session, Some(row)))
+}
+
+fn resumed_of(row: &SessionRow) -> Resumed {
+    match &row.resumed {
+        Some((prefix, skip)) => Resumed {
+            prefix: Arc::new(prefix.clone()),
+            skip: *skip,
+        },
+        None => Resumed::default(),
+    }
+}
+
+/// The answers an unfinished session holds, as the engine reads them.
+fn answers_of(row: &SessionRow) -> Vec<String> {
+    let (prefix, skip) = row.resumed.clone().unwrap_or_default();
+    prefix
+        .into_iter()
+        .chain(row.inputs.iter().skip(skip).cloned())
+        .collect()
+}
+
+/// What the session continues from: `Ok` with the answers taken over (none
+/// for most sessions), or `Err` with the offer's screen while the person
+/// has not chosen yet.
+async fn resumed(
+    state: &Channels,
+    hop: &UssdHop,
+    session: &Session,
+    row: Option<&SessionRow>,
+    typed: &[String],
+) -> anyhow::Result<Result<Resumed, Screen>> {
+    let Some(row) = row else {
+        // Served from the cache: settled.
+        return Ok(Ok(state
+            .sessions
+            .get(&hop.session_id)
+            .map(|c| c.resumed)
+            .unwrap_or_default()));
+    };
+    if row.resumed.is_some() {
+        return Ok(Ok(resumed_of(row)));
+    }
+    let (from, progress) = match &row.resume_of {
+        Some(from) => {
+            let Some(old) = state.store.session(from).await? else {
+                // Purged meanwhile: nothing to continue.
+                state
+                    .store
+                    .answer_offer(&hop.session_id, from, None, typed.len())
+                    .await?;
+                return Ok(Ok(Resumed {
+                    prefix: Arc::default(),
+                    skip: typed.len(),
+                }));
+            };
+            let answers = answers_of(&old);
+            let answers: Vec<&str> = answers.iter().map(String::as_str).collect();
+            let progress = state
+                .engine
+                .progress(session, &answers, &state.work)
+                .await?;
+            (old, progress)
+        }
+        None if typed.is_empty() => {
+            let now = state.store.clock().now_ms();
+            let silent = state.settings.ussd_session_timeout.as_millis() as i64;
+            let window = state.settings.resume_window.as_millis() as i64;
+            let Some(old) = state
+                .store
+                .unfinished_session(&hop.phone, &hop.session_id, now - silent, now - window)
+                .await?
+            else {
+                return Ok(Ok(Resumed::default()));
+            };
+            let answers = answers_of(&old);
+            let answers: Vec<&str> = answers.iter().map(String::as_str).collect();
+            let Some(progress) = state
+                .engine
+                .progress(session, &answers, &state.work)
+                .await?
+            else {
+                return Ok(Ok(Resumed::default()));
+            };
+            state
+                .store
+                .offer_resume(&hop.session_id, &old.session_id)
+                .await?;
+            (old, Some(progress))
+        }
+        None => return Ok(Ok(Resumed::default())),
+    };
+    let Some(progress) = progress else {
+        // The old answers no longer lead anywhere (the flows changed):
+        // start again.
+        state
+            .store
+            .answer_offer(&hop.session_id, &from.session_id, None, typed.len())
+            .await?;
+        return Ok(Ok(Resumed {
+            prefix: Arc::default(),
+            skip: typed.len(),
+        }));
+    };
+    // The first "1" or "2" answers the offer; anything before it was a
+    // wrong key.
+    let choice = typed.iter().position(|t| matches!(t.trim(), "1" | "2"));
+    let Some(at) = choice else {
+        if typed.len() >= MAX_FAILURES as usize {
+            return Ok(Err(state.engine.too_many_tries(&session.locale)));
+        }
+        return Ok(Err(offer(
+            state,
+            &session.locale,
+            progress,
+            !typed.is_empty(),
+        )));
+    };
+    let prefix = (typed[at].trim() == "1").then(|| answers_of(&from));
+    state
+        .store
+        .answer_offer(&hop.session_id, &from.session_id, prefix.as_deref(), at + 1)
+        .await?;
+    let resumed = Resumed {
+        prefix: Arc::new(prefix.unwrap_or_default()),
+        skip: at + 1,
+    };
+    state.sessions.put(
+        &hop.session_id,
+        Cached {
+            session: Arc::new(session.clone()),
+            resumed: resumed.clone(),
+        },
+        state.settings.ussd_session_ttl,
+    );
+    Ok(Ok(resumed))
+}
+
+/// "Continue your unfinished report (3 of 9 answered)" or "Start again":
+/// counts only, no answer and no child named (a shared phone).
+fn offer(state: &Channels, locale: &Locale, p: Progress, refused: bool) -> Screen {
+    let texts = state.engine.texts();
+    let counts = args([
+        ("answered", p.answered.to_string()),
+        ("total", p.total.to_string()),
+    ]);
+    let mut lines = Vec::new();
+    if refused {
+        lines.push(texts.format(
+            locale,
+            "error-choice",
+            Some(&args([("max", "2".to_string())])),
+        ));
+    }
+    lines.push(texts.plain(locale, "resume-offer"));
+    lines.extend(numbered(vec![
+        texts.format(locale, "resume-continue", Some(&counts)),
+        texts.plain(locale, "resume-restart"),
+    ]));
+    Screen {
+        text: state.engine.fit(&lines.join("\n")),
+        end: false,
+    }
 }
 
 /// The engine's view of a stored snapshot.
-fn session_of(state: &Channels, row: SessionRow) -> Session {
+fn session_of(state: &Channels, row: &SessionRow) -> Session {
     let locale = Locale::parse(&row.locale)
         .ok()
         .filter(|l| state.engine.texts().has_locale(l))
         .unwrap_or_else(|| state.settings.default_locale.clone());
     Session {
         key: ["ussd:", &row.session_id].concat(),
-        phone: Phone::from_trusted(row.phone),
+        phone: Phone::from_trusted(row.phone.clone()),
         locale,
         channel: Channel::Ussd,
         volunteer: row.volunteer_id.map(|id| VolunteerSnapshot {
             id,
             village_id: row.village_id,
-            village_name: row.village_name,
+            village_name: row.village_name.clone(),
         }),
     }
 }
@@ -163,7 +461,9 @@ pub async fn purge_loop(state: Channels) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        let before = state.store.clock().now_ms() - ttl.as_millis() as i64;
+        // Unfinished answers are kept for the resume window, then go.
+        let keep = ttl.max(state.settings.resume_window);
+        let before = state.store.clock().now_ms() - keep.as_millis() as i64;
         match state.store.purge_sessions(before).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "abandoned USSD sessions purged"),

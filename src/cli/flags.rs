@@ -67,6 +67,14 @@ pub struct Common {
     /// Abandoned USSD sessions are purged after this long (e.g. 90s, 10m).
     #[arg(long, env = "KANDA_SESSION_TTL", default_value = "10m", value_parser = parse_duration, global = true)]
     pub session_ttl: std::time::Duration,
+    /// A USSD session with no hop for this long has ended unfinished (the
+    /// telco's own time-out, or a lost signal): its answers may be continued.
+    #[arg(long, env = "KANDA_SESSION_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub session_timeout: std::time::Duration,
+    /// The next dial from the same phone within this long of an unfinished
+    /// session's last hop offers to continue it; then its answers are deleted.
+    #[arg(long, env = "KANDA_RESUME_WINDOW", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub resume_window: std::time::Duration,
     /// SMS conversations (inbound keywords) end after this long without a message.
     #[arg(long, env = "KANDA_SMS_SESSION_TTL", default_value = "30m", value_parser = parse_duration, global = true)]
     pub sms_session_ttl: std::time::Duration,
@@ -212,6 +220,8 @@ impl Common {
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
             session_ttl: self.session_ttl,
+            session_timeout: self.session_timeout,
+            resume_window: self.resume_window,
             public_url: self.public_url.clone(),
             sms_session_ttl: self.sms_session_ttl,
             sms_segments: self.sms_segments,

@@ -33,6 +33,7 @@ mod form;
 pub mod keywords;
 mod paging;
 mod port;
+mod progress;
 mod render;
 mod replay;
 mod screens;
@@ -41,6 +42,7 @@ mod session;
 pub use form::FormReply;
 pub use paging::{numbered, paginate, Layout};
 pub use port::{Backend, BackendResult};
+pub use progress::Progress;
 pub use session::{Screen, Session, VolunteerSnapshot};
 
 /// Failed answers on one screen before the session ends politely.
@@ -102,6 +104,20 @@ impl Engine {
         self.run_from(session, start, inputs, backend).await
     }
 
+    /// The screen after `inputs`, of which the first `settled` were
+    /// answered in an earlier session and are replayed with no effect (a
+    /// report continued after a dropped session).
+    pub async fn run_continued<'e, B: Backend>(
+        &'e self,
+        session: &'e Session,
+        inputs: &[&str],
+        settled: usize,
+        backend: &B,
+    ) -> Result<Screen, EngineError> {
+        let start = self.flows.start(session.entry());
+        self.replay(session, start, inputs, settled, backend).await
+    }
+
     /// The screen after `inputs`, from the state `start` (an SMS keyword
     /// starts a conversation inside a flow).
     pub async fn run_from<'e, B: Backend>(
@@ -111,13 +127,26 @@ impl Engine {
         inputs: &[&str],
         backend: &B,
     ) -> Result<Screen, EngineError> {
+        self.replay(session, start, inputs, 0, backend).await
+    }
+
+    /// Replays `inputs` from `start`: only the newest one's effects run,
+    /// and none of the first `settled`.
+    async fn replay<'e, B: Backend>(
+        &'e self,
+        session: &'e Session,
+        start: StateIdx,
+        inputs: &[&str],
+        settled: usize,
+        backend: &B,
+    ) -> Result<Screen, EngineError> {
         let mut run = self.new_run(session);
         self.enter(&mut run, start, false, backend).await?;
         for (i, input) in inputs.iter().enumerate() {
             if run.ended.is_some() {
                 break;
             }
-            let live = i + 1 == inputs.len();
+            let live = i + 1 == inputs.len() && i >= settled;
             self.answer(&mut run, input.trim(), live, backend).await?;
         }
         self.render(&run, backend).await
@@ -131,6 +160,11 @@ impl Engine {
                 .truncate(&self.texts.plain(locale, "error-too-many")),
             end: true,
         }
+    }
+
+    /// `text` cut to one screen, as every screen is.
+    pub fn fit(&self, text: &str) -> String {
+        self.budget.truncate(text)
     }
 
     /// The closing screen shown when something failed inside (a localized apology).

@@ -4,7 +4,10 @@
 //! always answers in its own (a USSD `END` apology, TwiML, `ok`), whatever
 //! happened inside.
 //!
-//! - `africastalking/`: USSD and SMS callbacks, the SMS API;
+//! - `africastalking/`: USSD (and its session notifications) and SMS
+//!   callbacks, the SMS API;
+//! - `ussd/`: the USSD aggregators that send one input at a time (Hubtel,
+//!   Nalo, Arkesel, Beem), one file each behind one trait;
 //! - `twilio/`: SMS webhooks and their signature, the REST API;
 //! - `providers.rs`: the provider the outbox sends through (`log` too),
 //!   `http.rs` what their HTTP clients share;
@@ -21,6 +24,7 @@ pub mod primero;
 pub mod providers;
 pub mod settings;
 pub mod twilio;
+pub mod ussd;
 
 use std::sync::Arc;
 

@@ -1,10 +1,12 @@
-//! USSD sessions' start snapshots: written on the first hop, read on the
-//! others, purged when abandoned. The same SQL on both databases.
+//! USSD sessions: the start snapshot written on the first hop, what was
+//! typed in each hop since, how the session ended, and the offer to
+//! continue a dropped one; purged when abandoned. The same SQL on both
+//! databases.
 
 use super::{write::Row as Written, Durability, Result, Store, StoreError, Write};
 use crate::domain::Phone;
 
-/// A USSD session's start snapshot.
+/// A USSD session: its start snapshot and how far it got.
 #[derive(Clone, Debug)]
 pub struct SessionRow {
     pub session_id: String,
@@ -14,9 +16,38 @@ pub struct SessionRow {
     pub village_id: Option<i64>,
     pub village_name: Option<String>,
     pub started_at: i64,
+    /// What was typed so far, as the gateway counts inputs.
+    pub inputs: Vec<String>,
+    /// The last hop's retry key.
+    pub last_key: Option<String>,
+    pub updated_at: i64,
+    /// `done`, `dropped`, `continued`, `discarded`, or no word yet.
+    pub ended: Option<String>,
+    /// The unfinished session offered on this one's dial.
+    pub resume_of: Option<String>,
+    /// Once the offer is answered: the answers taken over (empty when
+    /// started again) and how many of this session's inputs the offer used.
+    pub resumed: Option<(Vec<String>, usize)>,
+}
+
+const COLUMNS: &str = "session_id, phone, locale, volunteer_id, village_id, village_name, \
+    started_at, inputs, last_key, updated_at, ended, resume_of, prefix, skip";
+
+fn list(raw: Option<String>, column: &str) -> Result<Vec<String>> {
+    match raw {
+        None => Ok(Vec::new()),
+        Some(raw) => serde_json::from_str(&raw)
+            .map_err(|e| StoreError::Invalid(format!("ussd_sessions.{column}: {e}"))),
+    }
+}
+
+fn encode(inputs: &[String]) -> String {
+    serde_json::to_string(inputs).unwrap_or_else(|_| "[]".into())
 }
 
 fn session_row(r: &Written) -> Result<SessionRow> {
+    let prefix = r.text("prefix")?;
+    let skip = r.int("skip")?;
     Ok(SessionRow {
         session_id: r.text_required("session_id")?,
         phone: r.text_required("phone")?,
@@ -25,15 +56,23 @@ fn session_row(r: &Written) -> Result<SessionRow> {
         village_id: r.int("village_id")?,
         village_name: r.text("village_name")?,
         started_at: r.int_required("started_at")?,
+        inputs: list(r.text("inputs")?, "inputs")?,
+        last_key: r.text("last_key")?,
+        updated_at: r.int_required("updated_at")?,
+        ended: r.text("ended")?,
+        resume_of: r.text("resume_of")?,
+        resumed: match skip {
+            Some(skip) => Some((list(prefix, "prefix")?, skip.max(0) as usize)),
+            None => None,
+        },
     })
 }
 
 impl Store {
     pub async fn session(&self, session_id: &str) -> Result<Option<SessionRow>> {
-        sqlx::query(
-            "SELECT session_id, phone, locale, volunteer_id, village_id, village_name, started_at
-             FROM ussd_sessions WHERE session_id = $1",
-        )
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM ussd_sessions WHERE session_id = $1"
+        ))
         .bind(session_id)
         .fetch_optional(&self.pool)
         .await?
@@ -56,14 +95,15 @@ impl Store {
                 Durability::Process,
                 Write {
                     sql: Some(
-                        "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at)
-                         SELECT $1, $2, COALESCE(v.locale, $3), v.id, v.village_id, l.name, $4
+                        "INSERT INTO ussd_sessions (session_id, phone, locale, volunteer_id, village_id, village_name, started_at, updated_at)
+                         SELECT $1, $2, COALESCE(v.locale, $3), v.id, v.village_id, l.name, $4, $4
                          FROM (SELECT 1 AS one) AS start
                          LEFT JOIN volunteers v ON v.phone = $2 AND v.active = 1
                          LEFT JOIN locations l ON l.id = v.village_id
                          WHERE true
                          ON CONFLICT (session_id) DO NOTHING
-                         RETURNING session_id, phone, locale, volunteer_id, village_id, village_name, started_at",
+                         RETURNING session_id, phone, locale, volunteer_id, village_id, village_name,
+                                   started_at, inputs, last_key, updated_at, ended, resume_of, prefix, skip",
                     ),
                     args: vec![
                         session_id.into(),
@@ -83,12 +123,155 @@ impl Store {
         }
     }
 
-    /// Deletes sessions started before `before_ms`; returns how many.
+    /// Saves a hop: every input so far, its retry key, and `done` when its
+    /// screen ended the session (a later word from the gateway does not
+    /// change a `done`).
+    pub async fn save_hop(
+        &self,
+        session_id: &str,
+        inputs: &[String],
+        key: Option<&str>,
+        done: bool,
+    ) -> Result<()> {
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some(
+                    "UPDATE ussd_sessions SET inputs = $1, last_key = $2, updated_at = $3,
+                            ended = (CASE WHEN $4 = 1 THEN 'done' ELSE ended END)
+                     WHERE session_id = $5",
+                ),
+                args: vec![
+                    encode(inputs).into(),
+                    key.map(str::to_string).into(),
+                    self.clock.now_ms().into(),
+                    i64::from(done).into(),
+                    session_id.into(),
+                ],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await
+    }
+
+    /// The gateway's word that a session is over: `done` when it says the
+    /// session completed, else `dropped` (its line lost or timed out); a
+    /// session already ended keeps its word. False when no such session.
+    pub async fn end_session(&self, session_id: &str, done: bool) -> Result<bool> {
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some(
+                    "UPDATE ussd_sessions SET ended = $1
+                     WHERE session_id = $2 AND ended IS NULL",
+                ),
+                args: vec![
+                    if done { "done" } else { "dropped" }.into(),
+                    session_id.into(),
+                ],
+                decode: Box::new(|o| Ok(o.rows_affected > 0)),
+            },
+        )
+        .await
+    }
+
+    /// The same phone's latest session that ended unfinished (dropped, or
+    /// silent since `silent_before`) and whose last hop came after
+    /// `window_from`, with something typed; not `except` itself.
+    pub async fn unfinished_session(
+        &self,
+        phone: &Phone,
+        except: &str,
+        silent_before: i64,
+        window_from: i64,
+    ) -> Result<Option<SessionRow>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM ussd_sessions
+             WHERE phone = $1 AND session_id <> $2 AND updated_at >= $3
+               AND (ended = 'dropped' OR (ended IS NULL AND updated_at <= $4))
+               AND inputs <> '[]'
+             ORDER BY updated_at DESC LIMIT 1"
+        ))
+        .bind(phone.as_str())
+        .bind(except)
+        .bind(window_from)
+        .bind(silent_before)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| session_row(&Written::from_any(&r)?))
+        .transpose()
+    }
+
+    /// Offers session `from`'s answers on session `session_id`'s dial.
+    pub async fn offer_resume(&self, session_id: &str, from: &str) -> Result<()> {
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some(
+                    "UPDATE ussd_sessions SET resume_of = $1
+                     WHERE session_id = $2 AND skip IS NULL",
+                ),
+                args: vec![from.into(), session_id.into()],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await
+    }
+
+    /// The offer answered: `prefix` (the offered session's answers, or
+    /// none to start again) and the inputs it used are kept on this
+    /// session, and the offered one gives its answers up (`continued` or
+    /// `discarded`) so it is never offered again. Two statements, each
+    /// harmless to repeat: a hop sent again finds the choice made.
+    pub async fn answer_offer(
+        &self,
+        session_id: &str,
+        from: &str,
+        prefix: Option<&[String]>,
+        skip: usize,
+    ) -> Result<()> {
+        let ended = if prefix.is_some() {
+            "continued"
+        } else {
+            "discarded"
+        };
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some(
+                    "UPDATE ussd_sessions SET ended = $1, inputs = '[]'
+                     WHERE session_id = $2",
+                ),
+                args: vec![ended.into(), from.into()],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await?;
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some(
+                    "UPDATE ussd_sessions SET prefix = $1, skip = $2
+                     WHERE session_id = $3 AND skip IS NULL",
+                ),
+                args: vec![
+                    encode(prefix.unwrap_or_default()).into(),
+                    (skip as i64).into(),
+                    session_id.into(),
+                ],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await
+    }
+
+    /// Deletes sessions whose last hop came before `before_ms` (their
+    /// answers with them); returns how many.
     pub async fn purge_sessions(&self, before_ms: i64) -> Result<u64> {
         self.write(
             Durability::Process,
             Write {
-                sql: Some("DELETE FROM ussd_sessions WHERE started_at < $1"),
+                sql: Some("DELETE FROM ussd_sessions WHERE updated_at < $1"),
                 args: vec![before_ms.into()],
                 decode: Box::new(|o| Ok(o.rows_affected)),
             },

@@ -1,6 +1,14 @@
 //! Africa's Talking USSD: form fields `sessionId`, `serviceCode`,
 //! `phoneNumber`, `networkCode`, `text` (every input so far, joined by `*`);
 //! the reply is `text/plain` starting `CON ` or `END `.
+//!
+//! The session notification (`POST /ussd/africastalking/events`, the
+//! "events callback URL" of the service code): form fields `sessionId`,
+//! `phoneNumber`, `status` (`Success`, `Incomplete`, `Failed`), `input`,
+//! `hopsCount`, `durationInMillis`, `lastAppResponse`, `errorMessage`,
+//! `date`, `cost`; answered `200 OK`. As read by
+//! `SamuelMwangiW/africastalking-laravel`
+//! (`src/Http/Requests/UssdEventRequest.php`).
 
 use std::borrow::Cow;
 
@@ -17,6 +25,7 @@ use crate::{
     domain::Secret,
     engine::Screen,
     gateway::{authorized, Gateways},
+    gateway::{field, form_fields},
 };
 
 /// The fields Kanda reads (`serviceCode` and `networkCode` are not needed).
@@ -146,14 +155,63 @@ pub async fn ussd(
     };
     let screen = ussd::answer(
         channels,
-        UssdHop {
-            session_id,
-            phone,
-            typed: form.text.unwrap_or_default(),
-        },
+        UssdHop::all(session_id, phone, form.text.unwrap_or_default()),
     )
     .await;
     reply(StatusCode::OK, &screen)
+}
+
+/// `POST /ussd/africastalking/events`: the session is over. `Success` is
+/// recorded as done; `Incomplete` and `Failed` as dropped, so the phone's
+/// next dial offers to continue.
+pub async fn events(
+    State(g): State<Gateways>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let plain = |status: StatusCode, text: &'static str| {
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            text,
+        )
+            .into_response()
+    };
+    if !authorized(
+        g.settings.token.as_ref().map(Secret::expose),
+        q.token.as_deref(),
+        &headers,
+    ) {
+        tracing::warn!("USSD notification with a missing or wrong gateway token");
+        return plain(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let fields = form_fields(&body);
+    let session = field(&fields, "sessionId").filter(|s| !s.is_empty() && s.len() <= 128);
+    let completed = match field(&fields, "status") {
+        Some("Success") => Some(true),
+        Some("Incomplete" | "Failed") => Some(false),
+        _ => None,
+    };
+    let (Some(session), Some(completed)) = (session, completed) else {
+        tracing::warn!("USSD notification without sessionId or a known status");
+        return plain(StatusCode::BAD_REQUEST, "bad request");
+    };
+    match ussd::ended(&g.channels, session, completed).await {
+        Ok(_) => {
+            tracing::info!(
+                status = field(&fields, "status").unwrap_or_default(),
+                hops = field(&fields, "hopsCount").unwrap_or_default(),
+                error = field(&fields, "errorMessage").unwrap_or_default(),
+                "USSD session ended"
+            );
+            plain(StatusCode::OK, "OK")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not record a USSD session's end");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "error")
+        }
+    }
 }
 
 #[cfg(test)]
