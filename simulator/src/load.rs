@@ -12,9 +12,10 @@ use std::{
 
 use anyhow::bail;
 
-use crate::wire::{form, session_id, Conn, Reply, Target};
+use crate::wire::{session_id, Conn, Gateway, Hop, Target};
 
 pub struct Options {
+    pub gateway: Gateway,
     pub target: Target,
     pub sessions: usize,
     pub concurrency: usize,
@@ -152,6 +153,14 @@ async fn worker(opts: &Options, next: &AtomicUsize) -> WorkerResult {
         let mut failure = None;
         for hop in 0..per_session {
             let text = opts.inputs[..hop].join("*");
+            // Without hop numbers, the same key twice at once is a retry
+            // to the server: wait as a person would (see `--gateway`).
+            if hop > 1
+                && !opts.gateway.numbers_hops()
+                && opts.inputs[hop - 1] == opts.inputs[hop - 2]
+            {
+                tokio::time::sleep(Duration::from_millis(2100)).await;
+            }
             if conn.is_none() {
                 match Conn::connect(&opts.target).await {
                     Ok(c) => conn = Some(c),
@@ -163,12 +172,19 @@ async fn worker(opts: &Options, next: &AtomicUsize) -> WorkerResult {
             }
             let Some(c) = conn.as_mut() else { break };
             let t = Instant::now();
-            let result = c.post(form(&id, "*384*123#", phone, "63510", &text)).await;
+            let (content_type, body) = opts.gateway.request(&Hop {
+                session: &id,
+                phone,
+                service_code: "*384*123#",
+                inputs: &opts.inputs[..hop],
+                seq: hop,
+            });
+            let result = c.post_as(content_type, body).await;
             r.latencies.push(t.elapsed());
             r.hop_numbers.push(hop as u16);
             r.hops += 1;
             let reply = match result {
-                Ok((status, body)) => Reply::parse(status, &body),
+                Ok((status, body)) => opts.gateway.reply(status, &body),
                 Err(e) => {
                     conn = None; // reconnect for the next session
                     Err(e)

@@ -1,6 +1,7 @@
 //! kanda-sim: a terminal phone, a scenario runner and a load generator that
-//! speak Africa's Talking's USSD wire format to a Kanda server, and an SMS
-//! chat over Twilio's signed inbound webhook.
+//! speak a USSD gateway's wire format to a Kanda server (Africa's Talking by
+//! default; `--gateway` hubtel, nalo, arkesel or beem), and an SMS chat over
+//! Twilio's signed inbound webhook.
 
 mod load;
 mod scenario;
@@ -14,7 +15,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::wire::{form, session_id, Conn, Target};
+use crate::wire::{session_id, Conn, Gateway, Hop, Target};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +43,9 @@ enum Command {
         /// Gateway token (sent as ?token=).
         #[arg(long)]
         token: Option<String>,
+        /// The gateway's wire format; --url is then its route (/ussd/NAME).
+        #[arg(long, value_enum, default_value = "africastalking")]
+        gateway: Gateway,
     },
     /// Chat by SMS as a phone would, through Twilio's signed inbound webhook.
     ///
@@ -83,6 +87,9 @@ enum Command {
         url: Option<String>,
         #[arg(long)]
         token: Option<String>,
+        /// The gateway's wire format; --url is then its route (/ussd/NAME).
+        #[arg(long, value_enum, default_value = "africastalking")]
+        gateway: Gateway,
     },
     /// Complete sessions, C at a time; prints hops per second and p50/p95/p99 hop latency.
     Load {
@@ -105,6 +112,9 @@ enum Command {
         /// Accept CON on the last hop (for the constant-screen baseline).
         #[arg(long)]
         constant: bool,
+        /// The gateway's wire format; --url is then its route (/ussd/NAME).
+        #[arg(long, value_enum, default_value = "africastalking")]
+        gateway: Gateway,
     },
     /// A bare axum server answering a constant CON screen: the reference point for benchmarks.
     Baseline {
@@ -131,9 +141,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             phone,
             service_code,
             token,
+            gateway,
         } => {
             phone_loop(
                 &Target::parse(&url, token.as_deref())?,
+                gateway,
                 &phone,
                 &service_code,
             )
@@ -160,10 +172,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scenarios,
             url,
             token,
+            gateway,
         } => {
             let (mut passed, mut failed) = (0, 0);
             for file in &scenarios {
-                let o = scenario::run_file(file, url.as_deref(), token.as_deref()).await?;
+                let o = scenario::run_file(file, url.as_deref(), token.as_deref(), gateway).await?;
                 passed += o.passed;
                 failed += o.failed;
             }
@@ -183,8 +196,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             phones,
             token,
             constant,
+            gateway,
         } => {
             let opts = load::Options {
+                gateway,
                 target: Target::parse(&url, token.as_deref())?,
                 sessions,
                 concurrency,
@@ -250,7 +265,12 @@ const CONSTANT_SCREEN: &str =
     "CON Welcome\n1. Report a child\n2. Log a visit\n3. My reports\n4. Language";
 
 /// The interactive phone. Works with a terminal or a pipe on stdin.
-async fn phone_loop(target: &Target, phone: &str, service_code: &str) -> anyhow::Result<ExitCode> {
+async fn phone_loop(
+    target: &Target,
+    gateway: Gateway,
+    phone: &str,
+    service_code: &str,
+) -> anyhow::Result<ExitCode> {
     let mut conn = Conn::connect(target).await?;
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
@@ -258,9 +278,14 @@ async fn phone_loop(target: &Target, phone: &str, service_code: &str) -> anyhow:
         let id = session_id("sim");
         let mut inputs: Vec<String> = Vec::new();
         loop {
-            let reply = conn
-                .hop(form(&id, service_code, phone, "63510", &inputs.join("*")))
-                .await?;
+            let hop = Hop {
+                session: &id,
+                phone,
+                service_code,
+                inputs: &inputs,
+                seq: inputs.len(),
+            };
+            let reply = conn.hop_via(gateway, &hop).await?;
             println!("+{}+", "-".repeat(34));
             for l in reply.text.lines() {
                 println!("| {l}");

@@ -16,12 +16,19 @@
 //! (default: `CON`); `repeat` posts the previous hop again and must get the
 //! very same screen. Every screen must fit the USSD budget.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use crate::wire::{form, session_id, Conn, Reply, Target};
+use crate::wire::{session_id, Conn, Gateway, Hop, Reply, Target};
+
+/// The server's retry window for gateways without hop numbers (2 s), and a
+/// little more.
+const RETRY_WINDOW: Duration = Duration::from_millis(2100);
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +108,7 @@ pub async fn run_file(
     path: &str,
     url: Option<&str>,
     token: Option<&str>,
+    gateway: Gateway,
 ) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
     let scenario: Scenario =
@@ -119,7 +127,7 @@ pub async fn run_file(
         failed: 0,
     };
     for s in &scenario.sessions {
-        match run_session(&target, s, &mut vars).await {
+        match run_session(&target, gateway, s, &mut vars).await {
             Ok(hops) => {
                 outcome.passed += 1;
                 println!("ok    {path} :: {} ({hops} hops)", s.name);
@@ -135,6 +143,7 @@ pub async fn run_file(
 
 async fn run_session(
     target: &Target,
+    gateway: Gateway,
     s: &SessionScript,
     vars: &mut HashMap<String, String>,
 ) -> anyhow::Result<usize> {
@@ -142,6 +151,9 @@ async fn run_session(
     let id = session_id("scenario");
     let mut inputs: Vec<String> = Vec::new();
     let mut previous: Option<(String, Reply)> = None;
+    // The hop's number (repeated with a retried hop) and when the last went.
+    let mut seq = 0;
+    let mut last_sent: Option<(Instant, Option<String>)> = None;
     for (n, step) in s.steps.iter().enumerate() {
         let at = || format!("step {}", n + 1);
         let text = if step.repeat {
@@ -150,6 +162,7 @@ async fn run_session(
             };
             text.clone()
         } else {
+            seq = n;
             match (&step.send, n) {
                 (None, 0) => String::new(),
                 (None, _) => bail!("{}: only the first step may omit `send` (the dial)", at()),
@@ -164,10 +177,35 @@ async fn run_session(
                 }
             }
         };
+        let typed: Vec<String> = match text.is_empty() {
+            true => vec![],
+            false => text.split('*').map(str::to_string).collect(),
+        };
+        // A gateway without hop numbers: the same key again within the
+        // server's retry window would be taken for a retry, so a person
+        // typing it twice waits as a person would.
+        if !step.repeat && !gateway.numbers_hops() {
+            if let Some((when, latest)) = &last_sent {
+                if latest.is_some() && latest.as_ref() == typed.last() {
+                    let wait = RETRY_WINDOW.saturating_sub(when.elapsed());
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
         let reply = conn
-            .hop(form(&id, &s.service_code, &s.phone, "63510", &text))
+            .hop_via(
+                gateway,
+                &Hop {
+                    session: &id,
+                    phone: &s.phone,
+                    service_code: &s.service_code,
+                    inputs: &typed,
+                    seq,
+                },
+            )
             .await
             .with_context(at)?;
+        last_sent = Some((Instant::now(), typed.last().cloned()));
         let shown = || {
             format!(
                 "{}: after text {text:?} the screen was {}:\n{}",

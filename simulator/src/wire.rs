@@ -1,5 +1,7 @@
-//! Africa's Talking USSD on the wire: the form a gateway posts, and the
-//! `CON`/`END` reply it reads. One keep-alive HTTP/1.1 connection per phone.
+//! USSD on the wire: what each gateway posts (Africa's Talking's form with
+//! every input so far; Hubtel's, Nalo's, Arkesel's and Beem's JSON with the
+//! latest input) and the reply it reads. One keep-alive HTTP/1.1 connection
+//! per phone.
 
 use anyhow::{anyhow, bail, Context};
 use bytes::Bytes;
@@ -65,6 +67,103 @@ pub fn form(
         ("text", text),
     ])
     .unwrap_or_default()
+}
+
+/// The gateway a session goes through (`--gateway`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Gateway {
+    Africastalking,
+    Hubtel,
+    Nalo,
+    Arkesel,
+    Beem,
+}
+
+/// One hop as a gateway sees it: every input so far (the last is this
+/// hop's; none on the dial), and the hop's number (0 on the dial).
+pub struct Hop<'a> {
+    pub session: &'a str,
+    pub phone: &'a str,
+    pub service_code: &'a str,
+    pub inputs: &'a [String],
+    pub seq: usize,
+}
+
+impl Gateway {
+    /// Whether the gateway numbers its hops; without, the server takes the
+    /// same input again within 2 s for a retry, so a script waits before
+    /// typing the same key twice.
+    pub fn numbers_hops(self) -> bool {
+        !matches!(self, Gateway::Nalo | Gateway::Arkesel)
+    }
+
+    /// The request's content type and body.
+    pub fn request(self, h: &Hop<'_>) -> (&'static str, String) {
+        let msisdn = h.phone.trim_start_matches('+');
+        let dial = h.inputs.is_empty();
+        let latest = h.inputs.last().map(String::as_str).unwrap_or_default();
+        let json = |v: serde_json::Value| ("application/json", v.to_string());
+        match self {
+            Gateway::Africastalking => (
+                "application/x-www-form-urlencoded",
+                form(
+                    h.session,
+                    h.service_code,
+                    h.phone,
+                    "63510",
+                    &h.inputs.join("*"),
+                ),
+            ),
+            Gateway::Hubtel => json(serde_json::json!({
+                "SessionId": h.session, "Mobile": msisdn,
+                "ServiceCode": h.service_code.trim_start_matches('*').trim_end_matches('#'),
+                "Type": if dial { "Initiation" } else { "Response" },
+                "Message": if dial { h.service_code } else { latest },
+                "Operator": "mtn", "Sequence": h.seq + 1, "ClientState": "", "Platform": "USSD",
+            })),
+            Gateway::Nalo => json(serde_json::json!({
+                "USERID": "kanda-sim", "MSISDN": msisdn,
+                "USERDATA": if dial { h.service_code } else { latest },
+                "MSGTYPE": dial, "NETWORK": "MTN", "SESSIONID": h.session,
+            })),
+            Gateway::Arkesel => json(serde_json::json!({
+                "sessionID": h.session, "userID": "kanda-sim", "newSession": dial,
+                "msisdn": msisdn, "userData": if dial { h.service_code } else { latest },
+                "network": "MTN",
+            })),
+            Gateway::Beem => json(serde_json::json!({
+                "command": if dial { "initiate" } else { "continue" },
+                "msisdn": msisdn, "session_id": h.session, "operator": "vodacom",
+                "payload": {"request_id": h.seq, "response": if dial { serde_json::json!(0) } else { serde_json::json!(latest) }},
+            })),
+        }
+    }
+
+    /// The screen a reply shows.
+    pub fn reply(self, status: u16, body: &str) -> anyhow::Result<Reply> {
+        if self == Gateway::Africastalking {
+            return Reply::parse(status, body);
+        }
+        if status != 200 {
+            bail!("HTTP {status}: {body}");
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(body).with_context(|| format!("not JSON: {body:?}"))?;
+        let text = |v: &serde_json::Value| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("no screen in {body}"))
+        };
+        let flag = |v: &serde_json::Value| v.as_bool().ok_or_else(|| anyhow!("no flag in {body}"));
+        let (text, end) = match self {
+            Gateway::Africastalking => unreachable!("read above"),
+            Gateway::Hubtel => (text(&v["Message"])?, v["Type"] == "Release"),
+            Gateway::Nalo => (text(&v["MSG"])?, !flag(&v["MSGTYPE"])?),
+            Gateway::Arkesel => (text(&v["message"])?, !flag(&v["continueSession"])?),
+            Gateway::Beem => (text(&v["payload"]["request"])?, v["command"] == "terminate"),
+        };
+        Ok(Reply { end, text })
+    }
 }
 
 /// A screen as the phone shows it.
@@ -143,21 +242,39 @@ impl Conn {
         })
     }
 
-    /// Posts one form; returns the status and body.
-    pub async fn post(&mut self, body: String) -> anyhow::Result<(u16, String)> {
-        let answer = self.send(body, &[]).await?;
+    /// Posts one form with extra headers (such as a signature).
+    pub async fn send(&mut self, body: String, headers: &[(&str, &str)]) -> anyhow::Result<Answer> {
+        self.send_as("application/x-www-form-urlencoded", body, headers)
+            .await
+    }
+
+    /// Posts one body of `content_type`; returns the status and body.
+    pub async fn post_as(
+        &mut self,
+        content_type: &str,
+        body: String,
+    ) -> anyhow::Result<(u16, String)> {
+        let answer = self.send_as(content_type, body, &[]).await?;
         Ok((answer.status, answer.body))
     }
 
-    /// Posts one form with extra headers (such as a signature).
-    pub async fn send(&mut self, body: String, headers: &[(&str, &str)]) -> anyhow::Result<Answer> {
+    /// One hop through `gateway`: its screen.
+    pub async fn hop_via(&mut self, gateway: Gateway, hop: &Hop<'_>) -> anyhow::Result<Reply> {
+        let (content_type, body) = gateway.request(hop);
+        let answer = self.send_as(content_type, body, &[]).await?;
+        gateway.reply(answer.status, &answer.body)
+    }
+
+    async fn send_as(
+        &mut self,
+        content_type: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<Answer> {
         self.sender.ready().await.context("connection closed")?;
         let mut req = hyper::Request::post(self.target.path_and_query.as_str())
             .header(hyper::header::HOST, self.target.authority.as_str())
-            .header(
-                hyper::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            );
+            .header(hyper::header::CONTENT_TYPE, content_type);
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
@@ -179,11 +296,6 @@ impl Conn {
             content_type,
             body: String::from_utf8_lossy(&body).into_owned(),
         })
-    }
-
-    pub async fn hop(&mut self, form: String) -> anyhow::Result<Reply> {
-        let (status, body) = self.post(form).await?;
-        Reply::parse(status, &body)
     }
 }
 
@@ -227,6 +339,64 @@ mod tests {
         assert_eq!(r.length_line(), "[END · 6/80 UCS-2]");
         assert!(Reply::parse(200, "Hello").is_err());
         assert!(Reply::parse(500, "CON x").is_err());
+    }
+
+    #[test]
+    fn each_gateway_sends_its_own_fields_and_reads_its_own_reply() {
+        let inputs = vec!["1".to_string(), "Amina".to_string()];
+        let hop = |inputs: &'static [String]| Hop {
+            session: "s1",
+            phone: "+250788000001",
+            service_code: "*384*123#",
+            inputs,
+            seq: inputs.len(),
+        };
+        let typed: &'static [String] = Box::leak(inputs.into_boxed_slice());
+        let (ct, body) = Gateway::Hubtel.request(&hop(&[]));
+        assert_eq!(ct, "application/json");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (v["Type"].as_str(), v["Message"].as_str()),
+            (Some("Initiation"), Some("*384*123#"))
+        );
+        assert_eq!(v["Mobile"], "250788000001");
+        let v: serde_json::Value =
+            serde_json::from_str(&Gateway::Beem.request(&hop(typed)).1).unwrap();
+        assert_eq!(v["payload"]["response"], "Amina");
+        assert_eq!(v["payload"]["request_id"], 2);
+        let v: serde_json::Value =
+            serde_json::from_str(&Gateway::Nalo.request(&hop(typed)).1).unwrap();
+        assert_eq!(
+            (v["USERDATA"].as_str(), v["MSGTYPE"].as_bool()),
+            (Some("Amina"), Some(false))
+        );
+        let (_, form) = Gateway::Africastalking.request(&hop(typed));
+        assert!(form.ends_with("text=1*Amina"), "{form}");
+        let r = Gateway::Arkesel
+            .reply(200, r#"{"message":"Bye","continueSession":false}"#)
+            .unwrap();
+        assert_eq!(
+            r,
+            Reply {
+                end: true,
+                text: "Bye".into()
+            }
+        );
+        let r = Gateway::Beem
+            .reply(
+                200,
+                r#"{"command":"continue","payload":{"request_id":1,"request":"Hi"}}"#,
+            )
+            .unwrap();
+        assert_eq!(
+            r,
+            Reply {
+                end: false,
+                text: "Hi".into()
+            }
+        );
+        assert!(Gateway::Hubtel.reply(200, "CON x").is_err());
+        assert!(!Gateway::Nalo.numbers_hops() && Gateway::Hubtel.numbers_hops());
     }
 
     #[test]
