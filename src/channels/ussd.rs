@@ -326,12 +326,7 @@ async fn resumed(
                     skip: typed.len(),
                 }));
             };
-            let answers = answers_of(&old);
-            let answers: Vec<&str> = answers.iter().map(String::as_str).collect();
-            let progress = state
-                .engine
-                .progress(session, &answers, &state.work)
-                .await?;
+            let progress = progress_of(state, session, &old).await;
             (old, progress)
         }
         None if typed.is_empty() => {
@@ -345,13 +340,7 @@ async fn resumed(
             else {
                 return Ok(Ok(Resumed::default()));
             };
-            let answers = answers_of(&old);
-            let answers: Vec<&str> = answers.iter().map(String::as_str).collect();
-            let Some(progress) = state
-                .engine
-                .progress(session, &answers, &state.work)
-                .await?
-            else {
+            let Some(progress) = progress_of(state, session, &old).await else {
                 return Ok(Ok(Resumed::default()));
             };
             state
@@ -406,6 +395,21 @@ async fn resumed(
         state.settings.ussd_session_ttl,
     );
     Ok(Ok(resumed))
+}
+
+/// How far an unfinished session got; none when its answers lead nowhere
+/// now (the flows changed) or cannot be replayed: then nothing is offered,
+/// and the person gets the menu rather than an apology on every dial.
+async fn progress_of(state: &Channels, session: &Session, old: &SessionRow) -> Option<Progress> {
+    let answers = answers_of(old);
+    let answers: Vec<&str> = answers.iter().map(String::as_str).collect();
+    match state.engine.progress(session, &answers, &state.work).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(session = %old.session_id, error = %e, "an unfinished session's answers could not be replayed");
+            None
+        }
+    }
 }
 
 /// "Continue your unfinished report (3 of 9 answered)" or "Start again":
