@@ -31,7 +31,7 @@ both!(
     keywords_forgive_case_accents_separators_and_one_typo,
     a_keyword_alone_asks_the_ussd_questions_one_message_at_a_time,
     help_and_language_work_in_the_middle_of_a_conversation,
-    an_expired_conversation_says_how_to_start_again,
+    a_timed_out_conversation_is_offered_then_forgotten,
     the_public_may_self_report_only_and_with_consent,
     unmatched_messages_get_help_in_the_senders_language,
     one_message_visit_and_status,
@@ -208,7 +208,7 @@ async fn help_and_language_work_in_the_middle_of_a_conversation(db: Db) {
     app.stop().await;
 }
 
-async fn an_expired_conversation_says_how_to_start_again(db: Db) {
+async fn a_timed_out_conversation_is_offered_then_forgotten(db: Db) {
     let db = TestDb::new(db).await;
     let clock = ManualClock::at(chrono::Utc::now());
     let app = spawn_app_with(sms_config(&db), Arc::new(clock.clone())).await;
@@ -217,7 +217,32 @@ async fn an_expired_conversation_says_how_to_start_again(db: Db) {
     clock.advance(chrono::Duration::minutes(29));
     let still = app.sms(GRACE, "7").await;
     assert!(still.contains("The child is:"), "{still}");
+    // Timed out with answers: within the resume window, an offer (counts
+    // only), then the choice; the answers kept lead to the next question.
     clock.advance(chrono::Duration::minutes(31));
+    let offer = app.sms(GRACE, "1").await;
+    assert!(
+        offer.starts_with(
+            "You did not finish your last report.\n1. Continue your unfinished report (2 of "
+        ) && offer.ends_with("\n2. Start again")
+            && !offer.contains("Amina"),
+        "{offer}"
+    );
+    let wrong = app.sms(GRACE, "9").await;
+    assert!(wrong.starts_with("Please choose 1 to 2."), "{wrong}");
+    let next = app.sms(GRACE, "1").await;
+    assert!(next.contains("The child is:"), "{next}");
+    let next = app.sms(GRACE, "1").await;
+    assert!(next.contains("Does the child have a disability?"), "{next}");
+    // Start again: the same questions from the first, the answers gone.
+    clock.advance(chrono::Duration::minutes(31));
+    app.sms(GRACE, "2").await;
+    let first = app.sms(GRACE, "2").await;
+    assert!(first.contains("Child's first name?"), "{first}");
+    assert_eq!(app.state.store.count(Table::SmsInputs).await.unwrap(), 0);
+    // Past the resume window (30 + 15 minutes): nothing is offered.
+    app.sms(GRACE, "Kalisa").await;
+    clock.advance(chrono::Duration::minutes(46));
     let expired = app.sms(GRACE, "1").await;
     assert_eq!(
         expired,

@@ -415,6 +415,14 @@ async fn progress_of(state: &Channels, session: &Session, old: &SessionRow) -> O
 /// "Continue your unfinished report (3 of 9 answered)" or "Start again":
 /// counts only, no answer and no child named (a shared phone).
 fn offer(state: &Channels, locale: &Locale, p: Progress, refused: bool) -> Screen {
+    Screen {
+        text: state.engine.fit(&offer_text(state, locale, p, refused)),
+        end: false,
+    }
+}
+
+/// The offer's words, by USSD or SMS (`refused`: after a wrong key).
+pub(super) fn offer_text(state: &Channels, locale: &Locale, p: Progress, refused: bool) -> String {
     let texts = state.engine.texts();
     let counts = args([
         ("answered", p.answered.to_string()),
@@ -433,10 +441,7 @@ fn offer(state: &Channels, locale: &Locale, p: Progress, refused: bool) -> Scree
         texts.format(locale, "resume-continue", Some(&counts)),
         texts.plain(locale, "resume-restart"),
     ]));
-    Screen {
-        text: state.engine.fit(&lines.join("\n")),
-        end: false,
-    }
+    lines.join("\n")
 }
 
 /// The engine's view of a stored snapshot.

@@ -118,6 +118,19 @@ impl Engine {
         self.replay(session, start, inputs, settled, backend).await
     }
 
+    /// [`Engine::run_continued`] from the state `start` (an SMS
+    /// conversation continued after it timed out).
+    pub async fn run_from_continued<'e, B: Backend>(
+        &'e self,
+        session: &'e Session,
+        start: StateIdx,
+        inputs: &[&str],
+        settled: usize,
+        backend: &B,
+    ) -> Result<Screen, EngineError> {
+        self.replay(session, start, inputs, settled, backend).await
+    }
+
     /// The screen after `inputs`, from the state `start` (an SMS keyword
     /// starts a conversation inside a flow).
     pub async fn run_from<'e, B: Backend>(

@@ -24,8 +24,19 @@ impl Engine {
         inputs: &[&str],
         backend: &B,
     ) -> Result<Option<Progress>, EngineError> {
-        let mut run = self.new_run(session);
         let start = self.flows.start(session.entry());
+        self.progress_from(session, start, inputs, backend).await
+    }
+
+    /// The same from the state `start` (an SMS conversation's).
+    pub async fn progress_from<B: Backend>(
+        &self,
+        session: &Session,
+        start: StateIdx,
+        inputs: &[&str],
+        backend: &B,
+    ) -> Result<Option<Progress>, EngineError> {
+        let mut run = self.new_run(session);
         self.enter(&mut run, start, false, backend).await?;
         for input in inputs {
             if run.ended.is_some() {

@@ -28,6 +28,8 @@ pub struct ConversationRow {
     pub village_name: Option<String>,
     pub started_at: i64,
     pub updated_at: i64,
+    /// Timed out, and offered to be continued or started again.
+    pub offered: bool,
 }
 
 fn conversation(r: &Written) -> Result<ConversationRow> {
@@ -41,11 +43,12 @@ fn conversation(r: &Written) -> Result<ConversationRow> {
         village_name: r.text("village_name")?,
         started_at: r.int_required("started_at")?,
         updated_at: r.int_required("updated_at")?,
+        offered: r.int("offered")?.unwrap_or(0) != 0,
     })
 }
 
 const CONVERSATION_COLUMNS: &str =
-    "id, phone, start_state, locale, volunteer_id, village_id, village_name, started_at, updated_at";
+    "id, phone, start_state, locale, volunteer_id, village_id, village_name, started_at, updated_at, offered";
 
 impl Store {
     /// The reply already given to this message, if any.
@@ -148,7 +151,7 @@ impl Store {
                      ON CONFLICT (phone) DO UPDATE SET id = excluded.id, start_state = excluded.start_state,
                          locale = excluded.locale, volunteer_id = excluded.volunteer_id, village_id = excluded.village_id,
                          village_name = excluded.village_name, started_at = excluded.started_at, updated_at = excluded.updated_at
-                     RETURNING id, phone, start_state, locale, volunteer_id, village_id, village_name, started_at, updated_at",
+                     RETURNING id, phone, start_state, locale, volunteer_id, village_id, village_name, started_at, updated_at, offered",
                 ),
                 args: vec![
                     id.into(),
@@ -252,6 +255,46 @@ impl Store {
         rows.iter()
             .map(|r| Ok(r.try_get::<String, _>("input")?))
             .collect()
+    }
+
+    /// A timed-out conversation offered to be continued or started again.
+    pub async fn offer_sms_resume(&self, id: &str) -> Result<()> {
+        self.write(
+            Durability::Disk,
+            Write {
+                sql: Some("UPDATE sms_conversations SET offered = 1 WHERE id = $1"),
+                args: vec![id.into()],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await
+    }
+
+    /// The offer answered: the conversation is open again from now, with
+    /// its answers kept, or with none when `restart`.
+    pub async fn resume_sms_conversation(&self, id: &str, restart: bool) -> Result<()> {
+        if restart {
+            self.write(
+                Durability::Disk,
+                Write {
+                    sql: Some("DELETE FROM sms_inputs WHERE conversation_id = $1"),
+                    args: vec![id.into()],
+                    decode: Box::new(|_| Ok(())),
+                },
+            )
+            .await?;
+        }
+        self.write(
+            Durability::Disk,
+            Write {
+                sql: Some(
+                    "UPDATE sms_conversations SET offered = 0, updated_at = $1 WHERE id = $2",
+                ),
+                args: vec![self.clock.now_ms().into(), id.into()],
+                decode: Box::new(|_| Ok(())),
+            },
+        )
+        .await
     }
 
     /// Sets the language of a conversation (the `LANG` keyword during it).

@@ -6,7 +6,10 @@
 use super::{grammar::Senders, InboundSms};
 use crate::{
     casework::CaseError,
-    channels::{ussd::MAX_INPUTS, Channels},
+    channels::{
+        ussd::{offer_text, MAX_INPUTS},
+        Channels,
+    },
     domain::{CaseRef, CaseRefError, Channel, Locale, StageChange},
     engine::{
         flows::{Audience, FlowSet, SmsTarget, StateIdx},
@@ -24,6 +27,8 @@ pub(super) struct Conversation<'a> {
     staff: Option<StaffMember>,
     /// The open conversation (`None` when there is none or it timed out).
     open: Option<ConversationRow>,
+    /// The conversation that timed out, if any: it may be continued.
+    expired: Option<ConversationRow>,
     timed_out: bool,
 }
 
@@ -34,10 +39,10 @@ impl<'a> Conversation<'a> {
         let row = state.store.sms_conversation(&msg.from).await?;
         let ttl = state.settings.sms_session_ttl.as_millis() as i64;
         let now = state.store.clock().now_ms();
-        let (open, timed_out) = match row {
-            Some(r) if now - r.updated_at <= ttl => (Some(r), false),
-            Some(_) => (None, true),
-            None => (None, false),
+        let (open, expired, timed_out) = match row {
+            Some(r) if now - r.updated_at <= ttl && !r.offered => (Some(r), None, false),
+            Some(r) => (None, Some(r), true),
+            None => (None, None, false),
         };
         Ok(Conversation {
             state,
@@ -45,6 +50,7 @@ impl<'a> Conversation<'a> {
             sender,
             staff,
             open,
+            expired,
             timed_out,
         })
     }
@@ -228,15 +234,10 @@ impl<'a> Conversation<'a> {
 
     async fn continue_or_help(&self) -> anyhow::Result<String> {
         let Some(row) = &self.open else {
-            let locale = self.locale(None);
             if self.timed_out {
-                self.state
-                    .store
-                    .end_sms_conversation(&self.msg.from)
-                    .await?;
-                return Ok(self.text(&locale, "sms-expired"));
+                return self.timed_out_reply().await;
             }
-            return Ok(self.help(&locale));
+            return Ok(self.help(&self.locale(None)));
         };
         let Some(start) = self.flows().state_by_key(&row.start_state) else {
             // The flows changed under a conversation: start again kindly.
@@ -263,6 +264,74 @@ impl<'a> Conversation<'a> {
             return Ok(self.text(&locale, "error-too-many-sms"));
         }
         self.replay(row, start, &inputs).await
+    }
+
+    /// A message after the conversation timed out. Within the resume
+    /// window, with answers of a report, it is offered to be continued or
+    /// started again (counts only, no answer shown: a shared phone), and
+    /// the next message chooses; otherwise the conversation ends.
+    async fn timed_out_reply(&self) -> anyhow::Result<String> {
+        let expire = || async {
+            self.state
+                .store
+                .end_sms_conversation(&self.msg.from)
+                .await?;
+            anyhow::Ok(self.text(&self.locale(None), "sms-expired"))
+        };
+        let Some(row) = &self.expired else {
+            return expire().await;
+        };
+        let settings = &self.state.settings;
+        let idle = self.state.store.clock().now_ms() - row.updated_at;
+        let kept = (settings.sms_session_ttl + settings.resume_window).as_millis() as i64;
+        let Some(start) = self
+            .flows()
+            .state_by_key(&row.start_state)
+            .filter(|_| idle <= kept)
+        else {
+            return expire().await;
+        };
+        let locale = self
+            .known(&row.locale)
+            .unwrap_or_else(|| settings.default_locale.clone());
+        let inputs = self.state.store.sms_inputs(&row.id, None).await?;
+        let answers: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let session = self.session(format!("sms:{}", row.id), locale.clone(), Some(row));
+        let progress = match self
+            .state
+            .engine
+            .progress_from(&session, start, &answers, &self.state.work)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "a timed-out conversation's answers could not be replayed");
+                None
+            }
+        };
+        let Some(progress) = progress else {
+            return expire().await;
+        };
+        if !row.offered {
+            self.state.store.offer_sms_resume(&row.id).await?;
+            return Ok(offer_text(self.state, &locale, progress, false));
+        }
+        let restart = match keywords::trim(&self.msg.body) {
+            "1" => false,
+            "2" => true,
+            _ => return Ok(offer_text(self.state, &locale, progress, true)),
+        };
+        self.state
+            .store
+            .resume_sms_conversation(&row.id, restart)
+            .await?;
+        let kept: &[&str] = if restart { &[] } else { &answers };
+        let screen = self
+            .state
+            .engine
+            .run_from_continued(&session, start, kept, kept.len(), &self.state.work)
+            .await?;
+        Ok(screen.text)
     }
 
     /// `HELP REPORT`: the layout of the form the keyword names, with its

@@ -66,9 +66,11 @@ async fn try_answer(state: &Channels, msg: &InboundSms) -> anyhow::Result<String
 }
 
 /// Forgets timed-out conversations' answers now and then, for the life of
-/// the server (their rows stay a day, so a late message hears it timed out).
+/// the server, once the resume window after their time-out is over too
+/// (their rows stay a day, so a late message hears it timed out).
 pub async fn purge_loop(state: Channels) {
     let ttl = state.settings.sms_session_ttl;
+    let kept = ttl + state.settings.resume_window;
     let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let mut tick = tokio::time::interval(every);
     loop {
@@ -78,7 +80,7 @@ pub async fn purge_loop(state: Channels) {
         match state
             .store
             .purge_sms(
-                now - ms(ttl),
+                now - ms(kept),
                 now - ms(ttl + FORGET_AFTER),
                 now - ms(REPLIES_KEPT),
             )
