@@ -14,7 +14,8 @@
 //! `send` is one input (`{name}` takes a value captured earlier in the file);
 //! `expect` and `absent` are substrings; `end` says the screen must be `END`
 //! (default: `CON`); `repeat` posts the previous hop again and must get the
-//! very same screen. Every screen must fit the USSD budget.
+//! very same screen; `pause` waits that many seconds before the hop. Every
+//! screen must fit the USSD budget.
 
 use std::{
     collections::HashMap,
@@ -68,6 +69,10 @@ pub struct Step {
     pub capture: Option<Capture>,
     #[serde(default)]
     pub repeat: bool,
+    /// Seconds of silence before this hop (a person asking a neighbour; a
+    /// line gone quiet long enough for the server to count the session
+    /// before it as dropped).
+    pub pause: Option<f64>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -177,6 +182,11 @@ async fn run_session(
                 }
             }
         };
+        if let Some(seconds) = step.pause {
+            let pause = Duration::try_from_secs_f64(seconds)
+                .with_context(|| format!("{}: pause {seconds} is not a duration", at()))?;
+            tokio::time::sleep(pause).await;
+        }
         let typed: Vec<String> = match text.is_empty() {
             true => vec![],
             false => text.split('*').map(str::to_string).collect(),
