@@ -76,6 +76,19 @@ pub struct SnapshotCache {
 struct Cached {
     session: Arc<Session>,
     resumed: Resumed,
+    /// For a gateway that sends the latest input only: what this server
+    /// last saw typed (a hop served elsewhere since is caught by the save,
+    /// which names the retry key it follows).
+    known: Option<Known>,
+}
+
+/// What was typed in a session so far, and its last hop's retry key and
+/// time.
+#[derive(Clone, Debug)]
+struct Known {
+    inputs: Vec<String>,
+    last_key: Option<String>,
+    updated_at: i64,
 }
 
 const CACHE_CAP: usize = 50_000;
@@ -83,6 +96,12 @@ const CACHE_CAP: usize = 50_000;
 impl SnapshotCache {
     fn get(&self, id: &str) -> Option<Cached> {
         self.map.lock().ok()?.get(id).map(|(s, _)| s.clone())
+    }
+
+    fn forget(&self, id: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(id);
+        }
     }
 
     fn put(&self, id: &str, session: Cached, ttl: Duration) {
@@ -132,12 +151,32 @@ struct Resumed {
 }
 
 async fn try_answer(state: &Channels, hop: &UssdHop) -> Result<Screen, (Locale, anyhow::Error)> {
+    for fresh in [false, true, true] {
+        if let Some(screen) = attempt(state, hop, fresh).await? {
+            return Ok(screen);
+        }
+        // Another server took a hop of this session meanwhile: read it.
+        state.sessions.forget(&hop.session_id);
+    }
+    Err((
+        state.settings.default_locale.clone(),
+        anyhow::anyhow!("session {} kept moving under this hop", hop.session_id),
+    ))
+}
+
+/// One try at a hop; `None` when what this server knew of the session was
+/// stale (`fresh`: read it from the database, not the cache).
+async fn attempt(
+    state: &Channels,
+    hop: &UssdHop,
+    fresh: bool,
+) -> Result<Option<Screen>, (Locale, anyhow::Error)> {
     let fail = |locale: &Locale| {
         let locale = locale.clone();
         move |e: anyhow::Error| (locale, e)
     };
     let default = &state.settings.default_locale;
-    let (session, row) = load(state, hop).await.map_err(fail(default))?;
+    let (session, row, known) = load(state, hop, fresh).await.map_err(fail(default))?;
     let locale = &session.locale;
     if session.phone != hop.phone {
         return Err((
@@ -145,26 +184,28 @@ async fn try_answer(state: &Channels, hop: &UssdHop) -> Result<Screen, (Locale, 
             anyhow::anyhow!("session {} belongs to another phone", hop.session_id),
         ));
     }
-    // Everything typed in this session, as the gateway counts inputs.
-    let (typed, key, changed) = match (&hop.typed, &row) {
-        (Typed::All(text), _) => {
+    // Everything typed in this session, as the gateway counts inputs; for
+    // a gateway that sends the latest input, the save that must come first.
+    let (typed, key, changed, follows) = match &hop.typed {
+        Typed::All(text) => {
             // Counted before splitting: a text of a million `*` costs no list.
             if text.matches('*').count() >= MAX_INPUTS {
-                return Ok(state.engine.too_many_tries(locale));
+                return Ok(Some(state.engine.too_many_tries(locale)));
             }
             let typed: Vec<String> = match text.is_empty() {
                 true => vec![],
                 false => text.split('*').map(str::to_string).collect(),
             };
-            (typed, None, !text.is_empty())
+            (typed, None, !text.is_empty(), None)
         }
-        (Typed::Dial, row) => (
-            row.as_ref().map(|r| r.inputs.clone()).unwrap_or_default(),
+        Typed::Dial => (
+            known.map(|k| k.inputs).unwrap_or_default(),
             None,
             false,
+            None,
         ),
-        (Typed::Latest { input, seq }, row) => {
-            let row = row.as_ref().ok_or_else(|| {
+        Typed::Latest { input, seq } => {
+            let known = known.ok_or_else(|| {
                 (
                     locale.clone(),
                     anyhow::anyhow!("session {} not loaded", hop.session_id),
@@ -172,17 +213,53 @@ async fn try_answer(state: &Channels, hop: &UssdHop) -> Result<Screen, (Locale, 
             })?;
             let key = seq.clone().unwrap_or_else(|| input.clone());
             let now = state.store.clock().now_ms();
-            let retry = row.last_key.as_deref() == Some(key.as_str())
-                && (seq.is_some() || now - row.updated_at <= RETRY_WINDOW.as_millis() as i64);
-            let mut typed = row.inputs.clone();
+            let retry = known.last_key.as_deref() == Some(key.as_str())
+                && (seq.is_some() || now - known.updated_at <= RETRY_WINDOW.as_millis() as i64);
+            if retry && row.is_none() {
+                // A retry seen through this server's copy: make sure with
+                // the database's (no other hop came in between).
+                return Ok(None);
+            }
+            let mut typed = known.inputs.clone();
             if !retry {
                 typed.push(input.clone());
             }
-            (typed, Some(key), !retry)
+            (typed, Some(key), !retry, Some(known.inputs))
         }
     };
     if typed.len() > MAX_INPUTS {
-        return Ok(state.engine.too_many_tries(locale));
+        return Ok(Some(state.engine.too_many_tries(locale)));
+    }
+    // A new input of a one-input gateway is saved before anything runs,
+    // after the hop this server knew of: an effect never runs on a stale
+    // list (a hop another server took since fails the save: read again).
+    if let (true, Some(previous)) = (changed, &follows) {
+        let saved = state
+            .store
+            .save_hop_after(&hop.session_id, &typed, key.as_deref(), previous)
+            .await
+            .map_err(|e| (locale.clone(), e.into()))?;
+        if !saved {
+            return Ok(None);
+        }
+        let row_resumed = state.sessions.get(&hop.session_id).map(|c| c.resumed);
+        state.sessions.put(
+            &hop.session_id,
+            Cached {
+                session: session.clone(),
+                resumed: row
+                    .as_ref()
+                    .map(resumed_of)
+                    .or(row_resumed)
+                    .unwrap_or_default(),
+                known: Some(Known {
+                    inputs: typed.clone(),
+                    last_key: key.clone(),
+                    updated_at: state.store.clock().now_ms(),
+                }),
+            },
+            state.settings.ussd_session_ttl,
+        );
     }
     let resumed = match resumed(state, hop, &session, row.as_ref(), &typed)
         .await
@@ -190,12 +267,12 @@ async fn try_answer(state: &Channels, hop: &UssdHop) -> Result<Screen, (Locale, 
     {
         Ok(r) => r,
         Err(offer) => {
-            if changed {
+            if changed && follows.is_none() {
                 save(state, hop, &typed, key.as_deref(), false)
                     .await
                     .map_err(fail(locale))?;
             }
-            return Ok(offer);
+            return Ok(Some(offer));
         }
     };
     let mut inputs: Vec<&str> = resumed.prefix.iter().map(String::as_str).collect();
@@ -205,12 +282,12 @@ async fn try_answer(state: &Channels, hop: &UssdHop) -> Result<Screen, (Locale, 
         .run_continued(&session, &inputs, resumed.prefix.len(), &state.work)
         .await
         .map_err(|e| (locale.clone(), e.into()))?;
-    if changed || screen.end {
+    if (changed && follows.is_none()) || screen.end {
         save(state, hop, &typed, key.as_deref(), screen.end)
             .await
             .map_err(fail(locale))?;
     }
-    Ok(screen)
+    Ok(Some(screen))
 }
 
 async fn save(
@@ -226,18 +303,26 @@ async fn save(
         .await?)
 }
 
-/// The session's start snapshot, and its stored row when the hop needs it
-/// (a gateway that sends inputs one at a time, a dial, an offer not yet
-/// answered). A session of a gateway that sends everything, whose offer is
-/// settled, is served from the cache without a read.
+/// The session's start snapshot, its stored row when the hop needs it (a
+/// dial, an offer not yet answered, a session this server has not seen or
+/// holds stale), and what was typed so far. A settled session is served
+/// from the cache without a read: a gateway that sends everything needs
+/// nothing more, and one that sends the latest input finds what this
+/// server saw last (checked by the save).
 async fn load(
     state: &Channels,
     hop: &UssdHop,
-) -> anyhow::Result<(Arc<Session>, Option<SessionRow>)> {
-    let all = matches!(hop.typed, Typed::All(_));
-    if all && !hop.is_dial() {
+    fresh: bool,
+) -> anyhow::Result<(Arc<Session>, Option<SessionRow>, Option<Known>)> {
+    if !fresh && !hop.is_dial() {
         if let Some(cached) = state.sessions.get(&hop.session_id) {
-            return Ok((cached.session, None));
+            match (&hop.typed, cached.known) {
+                (Typed::All(_), _) => return Ok((cached.session, None, None)),
+                (Typed::Latest { .. }, Some(known)) => {
+                    return Ok((cached.session, None, Some(known)))
+                }
+                _ => {}
+            }
         }
     }
     let stored = match hop.is_dial() {
@@ -259,6 +344,11 @@ async fn load(
         }
     };
     let session = Arc::new(session_of(state, &row));
+    let known = Known {
+        inputs: row.inputs.clone(),
+        last_key: row.last_key.clone(),
+        updated_at: row.updated_at,
+    };
     // Cached once settled: not on the dial, which may yet make an offer.
     if !hop.is_dial() && (row.resume_of.is_none() || row.resumed.is_some()) {
         state.sessions.put(
@@ -266,11 +356,12 @@ async fn load(
             Cached {
                 session: session.clone(),
                 resumed: resumed_of(&row),
+                known: Some(known.clone()),
             },
             state.settings.ussd_session_ttl,
         );
     }
-    Ok((session, Some(row)))
+    Ok((session, Some(row), Some(known)))
 }
 
 fn resumed_of(row: &SessionRow) -> Resumed {
@@ -391,6 +482,7 @@ async fn resumed(
         Cached {
             session: Arc::new(session.clone()),
             resumed: resumed.clone(),
+            known: None,
         },
         state.settings.ussd_session_ttl,
     );

@@ -45,6 +45,18 @@ impl Dialect {
         }
     }
 
+    /// What a transaction runs first when its write need not wait for the
+    /// disk ([`Durability::Process`](super::Durability)): PostgreSQL
+    /// commits without waiting for its WAL flush (a crash of the server
+    /// loses nothing; a power cut may lose the last few hundred
+    /// milliseconds). SQLite's group commit handles durability itself.
+    pub(super) fn relaxed_commit(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SET LOCAL synchronous_commit = off"),
+        }
+    }
+
     /// The claim statement for this dialect (see [`claim!`]).
     pub(super) fn claim(self, claim: &Claim) -> &'static str {
         match self {

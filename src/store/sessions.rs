@@ -154,6 +154,37 @@ impl Store {
         .await
     }
 
+    /// Saves a hop of a gateway that sends the latest input: every input so
+    /// far and its retry key, only if what the session held is still
+    /// `previous` (what this server read or saved last). False when another
+    /// hop came in between: the caller reads again.
+    pub async fn save_hop_after(
+        &self,
+        session_id: &str,
+        inputs: &[String],
+        key: Option<&str>,
+        previous: &[String],
+    ) -> Result<bool> {
+        self.write(
+            Durability::Process,
+            Write {
+                sql: Some(
+                    "UPDATE ussd_sessions SET inputs = $1, last_key = $2, updated_at = $3
+                     WHERE session_id = $4 AND inputs = $5",
+                ),
+                args: vec![
+                    encode(inputs).into(),
+                    key.map(str::to_string).into(),
+                    self.clock.now_ms().into(),
+                    session_id.into(),
+                    encode(previous).into(),
+                ],
+                decode: Box::new(|o| Ok(o.rows_affected > 0)),
+            },
+        )
+        .await
+    }
+
     /// The gateway's word that a session is over: `done` when it says the
     /// session completed, else `dropped` (its line lost or timed out); a
     /// session already ended keeps its word. False when no such session.
@@ -188,7 +219,8 @@ impl Store {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM ussd_sessions
              WHERE phone = $1 AND session_id <> $2 AND updated_at >= $3
-               AND (ended = 'dropped' OR (ended IS NULL AND updated_at <= $4))
+               AND (ended IS NULL OR ended = 'dropped')
+               AND (ended = 'dropped' OR updated_at <= $4)
                AND inputs <> '[]'
              ORDER BY updated_at DESC LIMIT 1"
         ))
