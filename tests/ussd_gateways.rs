@@ -573,5 +573,19 @@ async fn a_wrong_key_at_the_offer_is_answered_kindly(db: Db) {
     assert_eq!(again, format!("CON Please choose 1 to 2.\n{OFFER}"));
     let next = l.at("k2", GRACE, "7*1").await;
     assert!(next.contains("1. A girl"), "{next}");
+    // The same through a gateway that sends the latest input only.
+    l.run(Gw::Beem, "k3", MARIE, &REPORT[..3]).await;
+    l.silence(301);
+    let (offer, _) = l.hop(Gw::Beem, "k4", MARIE, Hop::Dial).await;
+    assert!(offer.contains("(2 sur 10"), "{offer}");
+    let (again, _) = l.hop(Gw::Beem, "k4", MARIE, Hop::Input("7", 1)).await;
+    assert!(
+        again.starts_with("Veuillez choisir") || again.contains("1 à 2"),
+        "{again}"
+    );
+    let (again, _) = l.hop(Gw::Beem, "k4", MARIE, Hop::Input("8", 2)).await;
+    assert!(again.contains("(2 sur 10"), "still the offer: {again}");
+    let (next, _) = l.hop(Gw::Beem, "k4", MARIE, Hop::Input("1", 3)).await;
+    assert!(next.contains("1. Féminin"), "{next}");
     l.app.stop().await;
 }

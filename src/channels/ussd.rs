@@ -242,24 +242,31 @@ async fn attempt(
         if !saved {
             return Ok(None);
         }
+        // Kept for the next hop unless an offer is still to be answered
+        // (the next hop must read it).
+        let settled = row
+            .as_ref()
+            .is_none_or(|r| r.resume_of.is_none() || r.resumed.is_some());
         let row_resumed = state.sessions.get(&hop.session_id).map(|c| c.resumed);
-        state.sessions.put(
-            &hop.session_id,
-            Cached {
-                session: session.clone(),
-                resumed: row
-                    .as_ref()
-                    .map(resumed_of)
-                    .or(row_resumed)
-                    .unwrap_or_default(),
-                known: Some(Known {
-                    inputs: typed.clone(),
-                    last_key: key.clone(),
-                    updated_at: state.store.clock().now_ms(),
-                }),
-            },
-            state.settings.ussd_session_ttl,
-        );
+        if settled {
+            state.sessions.put(
+                &hop.session_id,
+                Cached {
+                    session: session.clone(),
+                    resumed: row
+                        .as_ref()
+                        .map(resumed_of)
+                        .or(row_resumed)
+                        .unwrap_or_default(),
+                    known: Some(Known {
+                        inputs: typed.clone(),
+                        last_key: key.clone(),
+                        updated_at: state.store.clock().now_ms(),
+                    }),
+                },
+                state.settings.ussd_session_ttl,
+            );
+        }
     }
     let resumed = match resumed(state, hop, &session, row.as_ref(), &typed)
         .await
