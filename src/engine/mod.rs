@@ -115,20 +115,8 @@ impl Engine {
         backend: &B,
     ) -> Result<Screen, EngineError> {
         let start = self.flows.start(session.entry());
-        self.replay(session, start, inputs, settled, backend).await
-    }
-
-    /// [`Engine::run_continued`] from the state `start` (an SMS
-    /// conversation continued after it timed out).
-    pub async fn run_from_continued<'e, B: Backend>(
-        &'e self,
-        session: &'e Session,
-        start: StateIdx,
-        inputs: &[&str],
-        settled: usize,
-        backend: &B,
-    ) -> Result<Screen, EngineError> {
-        self.replay(session, start, inputs, settled, backend).await
+        self.run_from_continued(session, start, inputs, settled, backend)
+            .await
     }
 
     /// The screen after `inputs`, from the state `start` (an SMS keyword
@@ -140,12 +128,14 @@ impl Engine {
         inputs: &[&str],
         backend: &B,
     ) -> Result<Screen, EngineError> {
-        self.replay(session, start, inputs, 0, backend).await
+        self.run_from_continued(session, start, inputs, 0, backend)
+            .await
     }
 
     /// Replays `inputs` from `start`: only the newest one's effects run,
-    /// and none of the first `settled`.
-    async fn replay<'e, B: Backend>(
+    /// and none of the first `settled` (answered before: an SMS
+    /// conversation continued after it timed out).
+    pub async fn run_from_continued<'e, B: Backend>(
         &'e self,
         session: &'e Session,
         start: StateIdx,

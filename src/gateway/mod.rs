@@ -60,6 +60,23 @@ pub struct Settings {
     pub public_url: Option<String>,
 }
 
+impl Gateways {
+    /// Whether a callback presents the gateway token (see [`authorized`]).
+    pub fn authorized(&self, q: &TokenQuery, headers: &HeaderMap) -> bool {
+        authorized(
+            self.settings.token.as_ref().map(Secret::expose),
+            q.token.as_deref(),
+            headers,
+        )
+    }
+}
+
+/// The gateway token of a callback's query string (`?token=`).
+#[derive(Debug, serde::Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
 /// A form-encoded body's fields, decoded, in order.
 pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()

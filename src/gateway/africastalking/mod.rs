@@ -7,21 +7,7 @@ pub mod api;
 pub mod sms;
 pub mod ussd;
 
-use serde::Deserialize;
-
 use crate::domain::DeliveryStatus;
-
-/// The gateway token of a callback's query string (`?token=`).
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
-impl TokenQuery {
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
-    }
-}
 
 /// The name stored with each message Africa's Talking sends.
 pub const PROVIDER: &str = "africastalking";

@@ -11,10 +11,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{delivery_status, TokenQuery, PROVIDER};
+use super::{delivery_status, PROVIDER};
+use crate::gateway::TokenQuery;
 use crate::{
     channels::sms::{self, InboundSms},
-    domain::{NewSms, Secret, SmsKind},
+    domain::{NewSms, SmsKind},
     gateway::{field, form_fields, record_delivery, Gateways},
 };
 
@@ -34,11 +35,7 @@ fn authorized(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Vec<(String, String)>, StatusCode> {
-    if !crate::gateway::authorized(
-        g.settings.token.as_ref().map(Secret::expose),
-        q.token(),
-        headers,
-    ) {
+    if !g.authorized(q, headers) {
         tracing::warn!("Africa's Talking SMS callback with a missing or wrong gateway token");
         return Err(StatusCode::FORBIDDEN);
     }

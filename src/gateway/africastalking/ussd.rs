@@ -19,13 +19,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::TokenQuery;
 use crate::{
     channels::ussd::{self, UssdHop},
-    domain::Secret,
     engine::Screen,
-    gateway::{authorized, Gateways},
     gateway::{field, form_fields},
+    gateway::{Gateways, TokenQuery},
 };
 
 /// The fields Kanda reads (`serviceCode` and `networkCode` are not needed).
@@ -124,11 +122,7 @@ pub async fn ussd(
             },
         )
     };
-    if !authorized(
-        g.settings.token.as_ref().map(Secret::expose),
-        q.token.as_deref(),
-        &headers,
-    ) {
+    if !g.authorized(&q, &headers) {
         tracing::warn!("USSD request with a missing or wrong gateway token");
         return refuse(StatusCode::FORBIDDEN, "error-forbidden");
     }
@@ -178,11 +172,7 @@ pub async fn events(
         )
             .into_response()
     };
-    if !authorized(
-        g.settings.token.as_ref().map(Secret::expose),
-        q.token.as_deref(),
-        &headers,
-    ) {
+    if !g.authorized(&q, &headers) {
         tracing::warn!("USSD notification with a missing or wrong gateway token");
         return plain(StatusCode::FORBIDDEN, "forbidden");
     }

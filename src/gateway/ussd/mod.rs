@@ -27,9 +27,8 @@ use serde_json::Value;
 
 use crate::{
     channels::ussd::{self, Typed, UssdHop},
-    domain::Secret,
     engine::Screen,
-    gateway::{authorized, Gateways},
+    gateway::{Gateways, TokenQuery},
 };
 
 /// What an aggregator's request says.
@@ -59,11 +58,6 @@ pub trait Protocol: Send + Sync + 'static {
     fn reply(req: &Self::Request, screen: &Screen) -> Value;
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
 /// `POST /ussd/<name>` for protocol `P`.
 pub async fn serve<P: Protocol>(
     State(g): State<Gateways>,
@@ -80,11 +74,7 @@ pub async fn serve<P: Protocol>(
         };
         (status, Json(P::reply(req, &screen))).into_response()
     };
-    if !authorized(
-        g.settings.token.as_ref().map(Secret::expose),
-        q.token.as_deref(),
-        &headers,
-    ) {
+    if !g.authorized(&q, &headers) {
         tracing::warn!("USSD request with a missing or wrong gateway token");
         return refuse(
             StatusCode::FORBIDDEN,
