@@ -91,6 +91,16 @@ struct Known {
     updated_at: i64,
 }
 
+impl Known {
+    fn of(row: &SessionRow) -> Self {
+        Known {
+            inputs: row.inputs.clone(),
+            last_key: row.last_key.clone(),
+            updated_at: row.updated_at,
+        }
+    }
+}
+
 const CACHE_CAP: usize = 50_000;
 
 impl SnapshotCache {
@@ -351,11 +361,7 @@ async fn load(
         }
     };
     let session = Arc::new(session_of(state, &row));
-    let known = Known {
-        inputs: row.inputs.clone(),
-        last_key: row.last_key.clone(),
-        updated_at: row.updated_at,
-    };
+    let known = Known::of(&row);
     // Cached once settled: not on the dial, which may yet make an offer.
     if !hop.is_dial() && (row.resume_of.is_none() || row.resumed.is_some()) {
         state.sessions.put(
@@ -436,9 +442,11 @@ async fn resumed(
                 .unfinished_session(&hop.phone, &hop.session_id, now - silent, now - window)
                 .await?
             else {
+                settle(state, hop, session, row);
                 return Ok(Ok(Resumed::default()));
             };
             let Some(progress) = progress_of(state, session, &old).await else {
+                settle(state, hop, session, row);
                 return Ok(Ok(Resumed::default()));
             };
             state
@@ -494,6 +502,20 @@ async fn resumed(
         state.settings.ussd_session_ttl,
     );
     Ok(Ok(resumed))
+}
+
+/// A dial with nothing to offer: the session is settled from its first
+/// hop, and the next hop is served from the cache without a read.
+fn settle(state: &Channels, hop: &UssdHop, session: &Session, row: &SessionRow) {
+    state.sessions.put(
+        &hop.session_id,
+        Cached {
+            session: Arc::new(session.clone()),
+            resumed: Resumed::default(),
+            known: Some(Known::of(row)),
+        },
+        state.settings.ussd_session_ttl,
+    );
 }
 
 /// How far an unfinished session got; none when its answers lead nowhere

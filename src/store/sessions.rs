@@ -125,7 +125,8 @@ impl Store {
 
     /// Saves a hop: every input so far, its retry key, and `done` when its
     /// screen ended the session (a later word from the gateway does not
-    /// change a `done`).
+    /// change a `done`). A hop that does not end the session leaves every
+    /// indexed column alone: its update rewrites the row and nothing else.
     pub async fn save_hop(
         &self,
         session_id: &str,
@@ -136,16 +137,21 @@ impl Store {
         self.write(
             Durability::Process,
             Write {
-                sql: Some(
-                    "UPDATE ussd_sessions SET inputs = $1, last_key = $2, updated_at = $3,
-                            ended = (CASE WHEN $4 = 1 THEN 'done' ELSE ended END)
-                     WHERE session_id = $5",
-                ),
+                sql: Some(match done {
+                    false => {
+                        "UPDATE ussd_sessions SET inputs = $1, last_key = $2, updated_at = $3
+                         WHERE session_id = $4"
+                    }
+                    true => {
+                        "UPDATE ussd_sessions SET inputs = $1, last_key = $2, updated_at = $3,
+                                ended = 'done'
+                         WHERE session_id = $4"
+                    }
+                }),
                 args: vec![
                     encode(inputs).into(),
                     key.map(str::to_string).into(),
                     self.clock.now_ms().into(),
-                    i64::from(done).into(),
                     session_id.into(),
                 ],
                 decode: Box::new(|_| Ok(())),
@@ -298,12 +304,13 @@ impl Store {
     }
 
     /// Deletes sessions whose last hop came before `before_ms` (their
-    /// answers with them); returns how many.
+    /// answers with them); returns how many. Found by their start, which
+    /// came before their last hop and is indexed (the last hop is not).
     pub async fn purge_sessions(&self, before_ms: i64) -> Result<u64> {
         self.write(
             Durability::Process,
             Write {
-                sql: Some("DELETE FROM ussd_sessions WHERE updated_at < $1"),
+                sql: Some("DELETE FROM ussd_sessions WHERE started_at < $1 AND updated_at < $1"),
                 args: vec![before_ms.into()],
                 decode: Box::new(|o| Ok(o.rows_affected)),
             },
