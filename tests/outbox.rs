@@ -649,6 +649,7 @@ async fn failed_after_the_attempt_limit_then_kanda_outbox_retry_sends_it(db: Db)
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kanda"))
         .args(["outbox", "retry", &id.to_string()])
         .env("DATABASE_URL", &db.url)
+        .env("KANDA_DATA_KEY", common::TEST_DATA_KEY)
         .output()
         .unwrap();
     assert!(

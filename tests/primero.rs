@@ -294,7 +294,7 @@ async fn update(
 // ---- the app ----
 
 fn with_primero(database_url: &str, addr: SocketAddr) -> Config {
-    let mut c = Config::for_database(database_url);
+    let mut c = common::with_keys(Config::for_database(database_url));
     c.primero = Some(PrimeroConfig {
         server: PrimeroSettings {
             url: format!("http://{addr}"),

@@ -386,7 +386,8 @@ async fn migrated() -> Option<(TestDb, TestDb)> {
     let lite = TestDb::new(Db::Sqlite).await;
     let pg = TestDb::new(Db::Postgres).await;
     for db in [&lite, &pg] {
-        let store = Store::connect(&db.url, Arc::new(SystemClock))
+        let keys = Arc::new(kanda::store::Keyring::parse(common::TEST_DATA_KEY).expect("key"));
+        let store = Store::connect(&db.url, Arc::new(SystemClock), keys)
             .await
             .expect("migrate");
         store.close().await;

@@ -2,7 +2,7 @@
 //! found through the current directory): one value holding each layer's
 //! own settings, which `AppState::build` hands to each.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use crate::{
     casework::{
@@ -11,6 +11,7 @@ use crate::{
     },
     domain::{Country, Locale, Secret},
     gateway::{primero::PrimeroSettings, SmsConfig},
+    store::Keyring,
 };
 
 #[derive(Clone, Debug)]
@@ -52,6 +53,9 @@ pub struct Config {
     pub web_session_ttl: Duration,
     /// Cases pushed to Primero, when it is configured.
     pub primero: Option<PrimeroConfig>,
+    /// The data keys that seal child-identifying fields; `AppState::build`
+    /// refuses to start without them.
+    pub data_keys: Option<Arc<Keyring>>,
 }
 
 /// The push to Primero: the server, the field mapping file, the retries.
@@ -99,6 +103,7 @@ impl Config {
             deadlines: Deadlines::default(),
             web_session_ttl: Duration::from_secs(8 * 3600),
             primero: None,
+            data_keys: None,
         }
     }
 }

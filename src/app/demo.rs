@@ -1,12 +1,14 @@
 //! `kanda serve --demo`: a small demo country seeded into an empty database
 //! through the same importer a real deployment uses (`demo/*.csv`).
 
+use std::path::{Path, PathBuf};
+
 use super::AppState;
 use crate::{
     casework::access::hash_password,
     channels::import::{Importer, Kind},
     domain::Phone,
-    store::Table,
+    store::{Keyring, Table},
 };
 
 /// Every demo staff member's web password (`kanda serve --demo` only).
@@ -95,4 +97,76 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     );
     out.push_str("Any other number reports as a member of the public (self-referral).");
     Ok(Some(out))
+}
+
+/// The demo's data key when none is configured: kept beside the SQLite
+/// file (`kanda.db.key`), or for PostgreSQL in the system's temporary
+/// folder under a name drawn from the URL, made on the first start with
+/// the owner alone able to read it. The demo seals child data as a real
+/// deployment does. Returns the keys, the file, and whether it is new.
+pub fn demo_keys(database_url: &str) -> anyhow::Result<(Keyring, PathBuf, bool)> {
+    let path = demo_key_file(database_url);
+    if let Some((keys, path)) = existing_demo_keys(database_url)? {
+        return Ok((keys, path, false));
+    }
+    let key = Keyring::new_key();
+    let text =
+        format!("# Kanda demo data key (kanda serve --demo); the current key first.\n{key}\n");
+    write_private(&path, &text).map_err(|e| {
+        anyhow::anyhow!(
+            "could not keep the demo data key in {}: {e}",
+            path.display()
+        )
+    })?;
+    Ok((Keyring::parse(&key)?, path, true))
+}
+
+/// The demo's data key of this database, when `serve --demo` made one
+/// (the other commands read a demo database with it).
+pub fn existing_demo_keys(database_url: &str) -> anyhow::Result<Option<(Keyring, PathBuf)>> {
+    let path = demo_key_file(database_url);
+    match path.exists() {
+        true => Ok(Some((Keyring::from_file(&path)?, path))),
+        false => Ok(None),
+    }
+}
+
+fn demo_key_file(database_url: &str) -> PathBuf {
+    match sqlite_file(database_url) {
+        Some(db) => {
+            let mut name = db.into_os_string();
+            name.push(".key");
+            PathBuf::from(name)
+        }
+        None => {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(database_url.as_bytes());
+            let tag: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+            std::env::temp_dir().join(format!("kanda-demo-{tag}.key"))
+        }
+    }
+}
+
+/// The file of a `sqlite://FILE` URL (its query dropped).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or(rest);
+    (!file.is_empty() && file != ":memory:").then(|| PathBuf::from(file))
+}
+
+/// Writes a new file only its owner may read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }

@@ -33,7 +33,7 @@ use crate::{
     domain::{NewSms, PhoneReader, SharedClock},
     engine::{flows::FlowSet, Engine},
     gateway::{self, primero::PrimeroHttp, providers::Provider, Gateways},
-    store::Store,
+    store::{KeyError, Store},
     text::{gsm::UssdBudget, source::Problems},
     web::{self, Web},
 };
@@ -135,7 +135,8 @@ impl AppState {
             None => None,
         };
         let outbox = Outbox::new(Arc::new(provider), config.outbox.clone(), config.sms.rate);
-        let store = Store::connect(&config.database_url, clock).await?;
+        let keys = config.data_keys.clone().ok_or(KeyError::Missing)?;
+        let store = Store::connect(&config.database_url, clock, keys).await?;
         let (flows, texts) = (Arc::new(flows), Arc::new(texts));
         let work = CaseWork::new(
             store.clone(),

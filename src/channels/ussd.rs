@@ -87,6 +87,9 @@ struct Cached {
 #[derive(Clone, Debug)]
 struct Known {
     inputs: Vec<String>,
+    /// `inputs` as the database holds them (sealed): what the next save
+    /// compares.
+    stored: String,
     last_key: Option<String>,
     updated_at: i64,
 }
@@ -95,6 +98,7 @@ impl Known {
     fn of(row: &SessionRow) -> Self {
         Known {
             inputs: row.inputs.clone(),
+            stored: row.stored_inputs.clone(),
             last_key: row.last_key.clone(),
             updated_at: row.updated_at,
         }
@@ -234,7 +238,7 @@ async fn attempt(
             if !retry {
                 typed.push(input.clone());
             }
-            (typed, Some(key), !retry, Some(known.inputs))
+            (typed, Some(key), !retry, Some(known.stored))
         }
     };
     if typed.len() > MAX_INPUTS {
@@ -249,9 +253,9 @@ async fn attempt(
             .save_hop_after(&hop.session_id, &typed, key.as_deref(), previous)
             .await
             .map_err(|e| (locale.clone(), e.into()))?;
-        if !saved {
+        let Some(stored) = saved else {
             return Ok(None);
-        }
+        };
         // Kept for the next hop unless an offer is still to be answered
         // (the next hop must read it).
         let settled = row
@@ -270,6 +274,7 @@ async fn attempt(
                         .unwrap_or_default(),
                     known: Some(Known {
                         inputs: typed.clone(),
+                        stored,
                         last_key: key.clone(),
                         updated_at: state.store.clock().now_ms(),
                     }),

@@ -1,7 +1,7 @@
 //! The flags every command takes (each with its `KANDA_*` variable), read
 //! into the app's [`Config`].
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use clap::Args;
 
@@ -17,6 +17,7 @@ use crate::{
         settings::{AFRICASTALKING_API_URL, TWILIO_API_URL},
         AfricasTalkingConfig, SmsConfig, SmsProvider, TwilioConfig,
     },
+    store::Keyring,
 };
 
 #[derive(Args, Debug)]
@@ -64,6 +65,19 @@ pub struct Common {
         hide_env_values = true
     )]
     pub gateway_token: Option<String>,
+    /// The data keys that seal child-identifying fields at rest (base64,
+    /// the current one first, comma-separated; make one with `kanda keys new`).
+    #[arg(
+        long,
+        env = "KANDA_DATA_KEY",
+        hide_env_values = true,
+        global = true,
+        conflicts_with = "data_key_file"
+    )]
+    pub data_key: Option<String>,
+    /// A file holding the data keys, one per line, the current one first.
+    #[arg(long, env = "KANDA_DATA_KEY_FILE", global = true)]
+    pub data_key_file: Option<PathBuf>,
     /// Abandoned USSD sessions are purged after this long (e.g. 90s, 10m).
     #[arg(long, env = "KANDA_SESSION_TTL", default_value = "10m", value_parser = parse_duration, global = true)]
     pub session_ttl: std::time::Duration,
@@ -207,6 +221,16 @@ fn secret(s: &str) -> Result<Secret, String> {
 }
 
 impl Common {
+    /// The data keys, from KANDA_DATA_KEY or KANDA_DATA_KEY_FILE; `None`
+    /// when neither is set (`serve` refuses to start but with `--demo`).
+    pub fn keyring(&self) -> anyhow::Result<Option<Keyring>> {
+        Ok(match (&self.data_key, &self.data_key_file) {
+            (Some(keys), _) if !keys.trim().is_empty() => Some(Keyring::parse(keys)?),
+            (_, Some(file)) => Some(Keyring::from_file(file)?),
+            _ => None,
+        })
+    }
+
     pub fn config(&self) -> anyhow::Result<Config> {
         Ok(Config {
             database_url: self.database_url.clone(),
@@ -254,6 +278,7 @@ impl Common {
             },
             web_session_ttl: self.web_session_ttl,
             primero: self.primero_config()?,
+            data_keys: self.keyring()?.map(Arc::new),
         })
     }
 

@@ -6,6 +6,7 @@
 mod access;
 mod commands;
 mod flags;
+pub mod keys;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
@@ -76,6 +77,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The data keys that seal child-identifying fields at rest.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
 }
 
@@ -175,11 +181,18 @@ pub enum CasesCommand {
 
 /// Runs the command; the exit code is the caller's business.
 pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
-    let config = cli.common.config()?;
+    let mut config = cli.common.config()?;
+    if config.data_keys.is_none() && !matches!(cli.command, Command::Serve { .. }) {
+        // A demo database: its key beside it (`serve` itself refuses to
+        // start on it without `--demo` or a configured key).
+        if let Some((keys, path)) = demo::existing_demo_keys(&config.database_url)? {
+            eprintln!("Using the demo data key in {}", path.display());
+            config.data_keys = Some(Arc::new(keys));
+        }
+    }
     match cli.command {
         Command::Check => commands::check(&config),
         Command::Serve { demo, bind, fast } => {
-            let mut config = config;
             if fast {
                 config.deadlines = crate::casework::Deadlines::fast();
                 println!("Demo, fast: alerts escalate after 2 minutes (1 when urgent), deadlines in minutes.");
@@ -194,6 +207,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     api_url: "http://127.0.0.1:9".into(),
                 });
                 println!("Demo: Twilio webhooks verify with the demo auth token `{DEMO_TWILIO_TOKEN}` (set KANDA_TWILIO_AUTH_TOKEN to use yours).");
+            }
+            if demo && config.data_keys.is_none() {
+                let (keys, path, new) = demo::demo_keys(&config.database_url)?;
+                let how = if new { "made and kept in" } else { "read from" };
+                println!(
+                    "Demo: child data is sealed with a data key {how} {} (set KANDA_DATA_KEY to use yours).",
+                    path.display()
+                );
+                config.data_keys = Some(Arc::new(keys));
             }
             let state = AppState::build(config, Arc::new(SystemClock)).await?;
             if demo {
@@ -235,6 +257,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Staff { command } => access::staff(config, command).await,
         Command::Token { command } => access::token(config, command).await,
         Command::Audit { command } => access::audit(config, command).await,
+        Command::Keys { command } => keys::keys(config, command).await,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use sqlx::{any::AnyRow, Row as _};
 
-use super::{conditions::Conditions, primero::PrimeroState, Result, Store, StoreError};
+use super::{conditions::Conditions, primero::PrimeroState, sealed, Result, Store, StoreError};
 use crate::domain::{from_ms, CaseRef, Phone, Scope};
 
 /// Who reported a case, as the list filters it.
@@ -250,7 +250,7 @@ impl Store {
             care: r.try_get("care")?,
             channel: r.try_get("channel")?,
             created_at: from_ms(r.try_get("created_at")?).to_rfc3339(),
-            child_name: r.try_get("child_name")?,
+            child_name: self.open_opt(sealed::CHILD_NAME, r.try_get("child_name")?)?,
             child_age: r.try_get("child_age")?,
             child_sex: r.try_get("child_sex")?,
             disability: r.try_get("disability")?,

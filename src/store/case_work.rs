@@ -6,7 +6,7 @@
 
 use sqlx::Row as _;
 
-use super::{Durability, Result, Store, Write};
+use super::{sealed, Durability, Result, Store, Write};
 use crate::domain::from_ms;
 
 /// A transfer as a case page shows it.
@@ -39,14 +39,14 @@ const TRANSFER_COLUMNS: &str =
      FROM case_transfers t JOIN cases c ON c.id = t.case_id
      JOIN centres f ON f.id = t.from_centre_id JOIN centres tc ON tc.id = t.to_centre_id";
 
-fn transfer(r: &sqlx::any::AnyRow) -> Result<Transfer> {
+fn transfer(store: &Store, r: &sqlx::any::AnyRow) -> Result<Transfer> {
     Ok(Transfer {
         id: r.try_get("id")?,
         reference: r.try_get("reference")?,
         from_centre: r.try_get("from_centre")?,
         to_centre: r.try_get("to_centre")?,
         to_centre_id: r.try_get("to_centre_id")?,
-        reason: r.try_get("reason")?,
+        reason: store.open(sealed::TRANSFER_REASON, &r.try_get::<String, _>("reason")?)?,
         state: r.try_get("state")?,
         requested_at: from_ms(r.try_get("requested_at")?).to_rfc3339(),
     })
@@ -116,7 +116,7 @@ impl Store {
                     args: vec![
                         case_id.into(),
                         to_centre_id.into(),
-                        reason.into(),
+                        self.seal(sealed::TRANSFER_REASON, reason).into(),
                         staff_id.into(),
                         self.clock.now_ms().into(),
                     ],
@@ -134,7 +134,7 @@ impl Store {
             .bind(case_id)
             .fetch_optional(&self.pool)
             .await?
-            .map(|r| transfer(&r))
+            .map(|r| transfer(self, &r))
             .transpose()
     }
 
@@ -147,7 +147,7 @@ impl Store {
             .bind(centre_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(transfer).collect()
+        rows.iter().map(|r| transfer(self, r)).collect()
     }
 
     /// Accepts a pending transfer into `centre_id`: the case moves to that
@@ -213,7 +213,7 @@ impl Store {
                     state.into(),
                     staff_id.into(),
                     self.clock.now_ms().into(),
-                    note.into(),
+                    self.seal_opt(sealed::TRANSFER_NOTE, note.as_deref()).into(),
                 ],
                 decode: Box::new(|o| Ok(o.rows_affected == 1)),
             },
@@ -239,7 +239,7 @@ impl Store {
                 args: vec![
                     case_id.into(),
                     service.into(),
-                    note.into(),
+                    self.seal_opt(sealed::REFERRAL_NOTE, note.as_deref()).into(),
                     staff_id.into(),
                     self.clock.now_ms().into(),
                 ],
@@ -269,7 +269,8 @@ impl Store {
                     case_id.into(),
                     referral_id.into(),
                     outcome.into(),
-                    note.into(),
+                    self.seal_opt(sealed::REFERRAL_OUTCOME_NOTE, note.as_deref())
+                        .into(),
                     self.clock.now_ms().into(),
                 ],
                 decode: Box::new(|o| Ok(o.rows_affected == 1)),
@@ -292,10 +293,11 @@ impl Store {
                 Ok(Referral {
                     id: r.try_get("id")?,
                     service: r.try_get("service")?,
-                    note: r.try_get("note")?,
+                    note: self.open_opt(sealed::REFERRAL_NOTE, r.try_get("note")?)?,
                     referred_at: from_ms(r.try_get("referred_at")?).to_rfc3339(),
                     outcome: r.try_get("outcome")?,
-                    outcome_note: r.try_get("outcome_note")?,
+                    outcome_note: self
+                        .open_opt(sealed::REFERRAL_OUTCOME_NOTE, r.try_get("outcome_note")?)?,
                 })
             })
             .collect()

@@ -5,7 +5,7 @@
 
 use sqlx::{any::AnyRow, Row as _};
 
-use super::{people::Contact, Durability, Result, Store, StoreError, Write};
+use super::{people::Contact, sealed, Durability, Result, Store, StoreError, Write};
 use crate::domain::{from_ms, CaseRef, NewCase, Phone};
 
 /// What the case logic needs of a case (no child-identifying detail).
@@ -137,7 +137,7 @@ impl Store {
                         (c.danger as i64).into(),
                         c.concern.as_str().into(),
                         c.care.clone().into(),
-                        c.child_name.clone().into(),
+                        self.seal_opt(sealed::CHILD_NAME, c.child_name.as_deref()).into(),
                         c.child_age.into(),
                         c.child_sex.as_str().into(),
                         c.disability.clone().into(),

@@ -34,6 +34,8 @@ mod people;
 mod places;
 mod primero;
 mod rota;
+mod rotation;
+mod sealed;
 mod sessions;
 mod sms;
 mod timeline;
@@ -57,6 +59,8 @@ pub use outbox::{Attempt, ClaimedSms, OutboxRow};
 pub use people::{Contact, StaffMember};
 pub use primero::{PrimeroCase, PrimeroState, PushRecord};
 pub use rota::{ChainRow, RotaEntry, RotaRow};
+pub use rotation::{sealed_columns, Cursor, Resealed};
+pub use sealed::{KeyError, Keyring};
 pub use sessions::SessionRow;
 pub use sms::{ConversationRow, Sender};
 pub use timeline::{CaseEvent, NewEvent};
@@ -88,6 +92,8 @@ pub enum StoreError {
     NoCase(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Sealed(#[from] KeyError),
     #[error("write not committed: {0}")]
     Commit(String),
     #[error("no outbox message {0}")]
@@ -124,14 +130,17 @@ pub struct Store {
     writes: Writes,
     dialect: Dialect,
     clock: SharedClock,
+    /// Seals and opens child-identifying values (see `sealed.rs`).
+    keys: Arc<Keyring>,
     /// Woken by [`Store::schedule`]: a scheduler on this store (or a clone)
     /// looks at once rather than at its next poll.
     timers_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
-    /// Connects, creating a SQLite file if needed, and migrates.
-    pub async fn connect(url: &str, clock: SharedClock) -> Result<Self> {
+    /// Connects, creating a SQLite file if needed, and migrates; `keys`
+    /// seal what identifies a child.
+    pub async fn connect(url: &str, clock: SharedClock, keys: Arc<Keyring>) -> Result<Self> {
         let opened = dialect::open(url).await?;
         Ok(Store {
             pool: opened.pool,
@@ -139,6 +148,7 @@ impl Store {
             writes: opened.writes,
             dialect: opened.dialect,
             clock,
+            keys,
             timers_wake: Arc::default(),
         })
     }
@@ -181,6 +191,28 @@ impl Store {
 
     pub fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// `clear` sealed for `column`.
+    fn seal(&self, column: sealed::Column, clear: &str) -> String {
+        self.keys.seal(&column.label(), clear)
+    }
+
+    fn seal_opt(&self, column: sealed::Column, clear: Option<&str>) -> Option<String> {
+        self.keys.seal_opt(&column.label(), clear)
+    }
+
+    /// A stored value of `column` opened.
+    fn open(&self, column: sealed::Column, stored: &str) -> Result<String> {
+        Ok(self.keys.open(&column.label(), stored)?)
+    }
+
+    fn open_opt(&self, column: sealed::Column, stored: Option<&str>) -> Result<Option<String>> {
+        Ok(self.keys.open_opt(&column.label(), stored)?)
     }
 
     pub async fn close(&self) {

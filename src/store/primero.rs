@@ -10,6 +10,7 @@ use sqlx::Row as _;
 
 use super::{
     dialect::{claim, Claim},
+    sealed,
     write::Decode,
     Durability, Result, Store, Write,
 };
@@ -144,7 +145,7 @@ impl Store {
                     urgent: r.try_get::<i64, _>("urgent")? != 0,
                     concern: r.try_get("concern")?,
                     care: r.try_get("care")?,
-                    child_name: r.try_get("child_name")?,
+                    child_name: self.open_opt(sealed::CHILD_NAME, r.try_get("child_name")?)?,
                     child_age: r.try_get("child_age")?,
                     child_sex: r.try_get("child_sex")?,
                     disability: r.try_get("disability")?,

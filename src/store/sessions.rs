@@ -3,7 +3,11 @@
 //! continue a dropped one; purged when abandoned. The same SQL on both
 //! databases.
 
-use super::{write::Row as Written, Durability, Result, Store, StoreError, Write};
+use super::{
+    sealed::{self, Column},
+    write::Row as Written,
+    Durability, Keyring, Result, Store, StoreError, Write,
+};
 use crate::domain::Phone;
 
 /// A USSD session: its start snapshot and how far it got.
@@ -18,6 +22,8 @@ pub struct SessionRow {
     pub started_at: i64,
     /// What was typed so far, as the gateway counts inputs.
     pub inputs: Vec<String>,
+    /// `inputs` as stored (sealed): what a save after this hop compares.
+    pub stored_inputs: String,
     /// The last hop's retry key.
     pub last_key: Option<String>,
     pub updated_at: i64,
@@ -33,21 +39,33 @@ pub struct SessionRow {
 const COLUMNS: &str = "session_id, phone, locale, volunteer_id, village_id, village_name, \
     started_at, inputs, last_key, updated_at, ended, resume_of, prefix, skip";
 
-fn list(raw: Option<String>, column: &str) -> Result<Vec<String>> {
-    match raw {
-        None => Ok(Vec::new()),
-        Some(raw) => serde_json::from_str(&raw)
-            .map_err(|e| StoreError::Invalid(format!("ussd_sessions.{column}: {e}"))),
+/// An empty list as stored: in clear (it says nothing), so that a query
+/// can tell a session with answers from one without.
+const NONE_TYPED: &str = "[]";
+
+fn list(keys: &Keyring, raw: Option<String>, column: Column) -> Result<Vec<String>> {
+    match raw.as_deref() {
+        None | Some(NONE_TYPED) => Ok(Vec::new()),
+        Some(raw) => serde_json::from_str(&keys.open(&column.label(), raw)?)
+            .map_err(|e| StoreError::Invalid(format!("{}: {e}", column.label()))),
     }
 }
 
-fn encode(inputs: &[String]) -> String {
-    serde_json::to_string(inputs).unwrap_or_else(|_| "[]".into())
+/// A list of answers as stored: sealed, unless empty.
+fn encode(keys: &Keyring, inputs: &[String], column: Column) -> String {
+    match inputs.is_empty() {
+        true => NONE_TYPED.into(),
+        false => keys.seal(
+            &column.label(),
+            &serde_json::to_string(inputs).unwrap_or_else(|_| NONE_TYPED.into()),
+        ),
+    }
 }
 
-fn session_row(r: &Written) -> Result<SessionRow> {
+fn session_row(keys: &Keyring, r: &Written) -> Result<SessionRow> {
     let prefix = r.text("prefix")?;
     let skip = r.int("skip")?;
+    let stored_inputs = r.text("inputs")?;
     Ok(SessionRow {
         session_id: r.text_required("session_id")?,
         phone: r.text_required("phone")?,
@@ -56,13 +74,17 @@ fn session_row(r: &Written) -> Result<SessionRow> {
         village_id: r.int("village_id")?,
         village_name: r.text("village_name")?,
         started_at: r.int_required("started_at")?,
-        inputs: list(r.text("inputs")?, "inputs")?,
+        inputs: list(keys, stored_inputs.clone(), sealed::USSD_INPUTS)?,
+        stored_inputs: stored_inputs.unwrap_or_else(|| NONE_TYPED.into()),
         last_key: r.text("last_key")?,
         updated_at: r.int_required("updated_at")?,
         ended: r.text("ended")?,
         resume_of: r.text("resume_of")?,
         resumed: match skip {
-            Some(skip) => Some((list(prefix, "prefix")?, skip.max(0) as usize)),
+            Some(skip) => Some((
+                list(keys, prefix, sealed::USSD_PREFIX)?,
+                skip.max(0) as usize,
+            )),
             None => None,
         },
     })
@@ -76,7 +98,7 @@ impl Store {
         .bind(session_id)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| session_row(&Written::from_any(&r)?))
+        .map(|r| session_row(&self.keys, &Written::from_any(&r)?))
         .transpose()
     }
 
@@ -90,6 +112,7 @@ impl Store {
         phone: &Phone,
         default_locale: &str,
     ) -> Result<SessionRow> {
+        let keys = self.keys.clone();
         let inserted = self
             .write(
                 Durability::Process,
@@ -111,7 +134,9 @@ impl Store {
                         default_locale.into(),
                         self.clock.now_ms().into(),
                     ],
-                    decode: Box::new(|o| o.rows.first().map(session_row).transpose()),
+                    decode: Box::new(move |o| {
+                        o.rows.first().map(|r| session_row(&keys, r)).transpose()
+                    }),
                 },
             )
             .await?;
@@ -149,7 +174,7 @@ impl Store {
                     }
                 }),
                 args: vec![
-                    encode(inputs).into(),
+                    encode(&self.keys, inputs, sealed::USSD_INPUTS).into(),
                     key.map(str::to_string).into(),
                     self.clock.now_ms().into(),
                     session_id.into(),
@@ -162,15 +187,18 @@ impl Store {
 
     /// Saves a hop of a gateway that sends the latest input: every input so
     /// far and its retry key, only if what the session held is still
-    /// `previous` (what this server read or saved last). False when another
-    /// hop came in between: the caller reads again.
+    /// `previous` (as stored: what this server read or saved last). The
+    /// inputs as now stored, or `None` when another hop came in between:
+    /// the caller reads again.
     pub async fn save_hop_after(
         &self,
         session_id: &str,
         inputs: &[String],
         key: Option<&str>,
-        previous: &[String],
-    ) -> Result<bool> {
+        previous: &str,
+    ) -> Result<Option<String>> {
+        let stored = encode(&self.keys, inputs, sealed::USSD_INPUTS);
+        let saved = stored.clone();
         self.write(
             Durability::Process,
             Write {
@@ -179,13 +207,13 @@ impl Store {
                      WHERE session_id = $4 AND inputs = $5",
                 ),
                 args: vec![
-                    encode(inputs).into(),
+                    stored.into(),
                     key.map(str::to_string).into(),
                     self.clock.now_ms().into(),
                     session_id.into(),
-                    encode(previous).into(),
+                    previous.into(),
                 ],
-                decode: Box::new(|o| Ok(o.rows_affected > 0)),
+                decode: Box::new(move |o| Ok((o.rows_affected > 0).then_some(saved))),
             },
         )
         .await
@@ -236,7 +264,7 @@ impl Store {
         .bind(silent_before)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| session_row(&Written::from_any(&r)?))
+        .map(|r| session_row(&self.keys, &Written::from_any(&r)?))
         .transpose()
     }
 
@@ -293,7 +321,7 @@ impl Store {
                      WHERE session_id = $3 AND skip IS NULL",
                 ),
                 args: vec![
-                    encode(prefix.unwrap_or_default()).into(),
+                    encode(&self.keys, prefix.unwrap_or_default(), sealed::USSD_PREFIX).into(),
                     (skip as i64).into(),
                     session_id.into(),
                 ],

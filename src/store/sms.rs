@@ -3,7 +3,7 @@
 
 use sqlx::Row as _;
 
-use super::{write::Row as Written, Durability, Result, Store, Write};
+use super::{sealed, write::Row as Written, Durability, Result, Store, Write};
 use crate::domain::{random_token, Phone};
 
 /// A registered volunteer as an SMS sees them now.
@@ -53,15 +53,13 @@ const CONVERSATION_COLUMNS: &str =
 impl Store {
     /// The reply already given to this message, if any.
     pub async fn sms_reply(&self, provider: &str, message_id: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query("SELECT reply FROM sms_inbound WHERE provider = $1 AND message_id = $2")
-                .bind(provider)
-                .bind(message_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|r| r.try_get("reply"))
-                .transpose()?,
-        )
+        sqlx::query("SELECT reply FROM sms_inbound WHERE provider = $1 AND message_id = $2")
+            .bind(provider)
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| self.open(sealed::SMS_REPLY, &r.try_get::<String, _>("reply")?))
+            .transpose()
     }
 
     /// Records the reply to a message; the first reply recorded wins, and
@@ -83,7 +81,7 @@ impl Store {
                     args: vec![
                         provider.into(),
                         message_id.into(),
-                        reply.into(),
+                        self.seal(sealed::SMS_REPLY, reply).into(),
                         self.clock.now_ms().into(),
                     ],
                     decode: Box::new(|o| Ok(o.rows_affected == 1)),
@@ -217,7 +215,7 @@ impl Store {
                 args: vec![
                     conversation_id.into(),
                     message_key.into(),
-                    input.into(),
+                    self.seal(sealed::SMS_INPUT, input).into(),
                     now.into(),
                 ],
                 decode: Box::new(|_| Ok(())),
@@ -253,7 +251,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok(r.try_get::<String, _>("input")?))
+            .map(|r| self.open(sealed::SMS_INPUT, &r.try_get::<String, _>("input")?))
             .collect()
     }
 

@@ -5,7 +5,7 @@
 
 use sqlx::Row as _;
 
-use super::{Durability, Result, Store, StoreError, Write};
+use super::{sealed, Durability, Result, Store, StoreError, Write};
 use crate::domain::{from_ms, CaseRef, NewVisit};
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -52,7 +52,7 @@ impl Store {
                         actor.into(),
                         v.channel.as_str().into(),
                         v.outcome.as_str().into(),
-                        v.note.clone().into(),
+                        self.seal_opt(sealed::EVENT_NOTE, v.note.as_deref()).into(),
                         v.source_key.as_str().into(),
                         v.reference.as_str().into(),
                     ],
@@ -103,7 +103,7 @@ impl Store {
                     actor,
                     channel: r.try_get("channel")?,
                     outcome: r.try_get("outcome")?,
-                    note: r.try_get("note")?,
+                    note: self.open_opt(sealed::EVENT_NOTE, r.try_get("note")?)?,
                 })
             })
             .collect()
@@ -126,7 +126,7 @@ impl Store {
                     e.actor.clone().into(),
                     e.channel.clone().into(),
                     e.outcome.clone().into(),
-                    e.note.clone().into(),
+                    self.seal_opt(sealed::EVENT_NOTE, e.note.as_deref()).into(),
                     e.source_key.as_str().into(),
                 ],
                 decode: Box::new(|o| Ok(o.rows_affected == 1)),

@@ -84,7 +84,7 @@ impl Row {
         Ok(Row { columns })
     }
 
-    fn value(&self, name: &str) -> Result<&Value> {
+    pub(super) fn value(&self, name: &str) -> Result<&Value> {
         self.columns
             .iter()
             .find(|(n, _)| n == name)

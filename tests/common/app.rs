@@ -101,7 +101,19 @@ impl TestApp {
 }
 
 pub fn config(db: &TestDb) -> Config {
-    Config::for_database(db.url.clone())
+    with_keys(Config::for_database(db.url.clone()))
+}
+
+/// The data key every test server shares (so two servers over one test
+/// database read each other's rows).
+pub const TEST_DATA_KEY: &str = "a2FuZGEtdGVzdHMtZGF0YS1rZXktMzItYnl0ZXMhISE=";
+
+/// `config` with the tests' data key.
+pub fn with_keys(mut config: Config) -> Config {
+    config.data_keys = Some(std::sync::Arc::new(
+        kanda::store::Keyring::parse(TEST_DATA_KEY).expect("the test key"),
+    ));
+    config
 }
 
 /// A server over `db` with the demo seeded (when empty).
