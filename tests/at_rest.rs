@@ -8,7 +8,9 @@ mod common;
 
 use std::{process::Command, sync::Arc};
 
-use common::{config, reference_in, spawn_app, spawn_app_with, Db, TestDb, GRACE};
+use common::{
+    config, database_bytes, holds, report_case, spawn_app, spawn_app_with, Db, TestDb, GRACE,
+};
 use kanda::{
     domain::{Scope, SystemClock},
     store::{Keyring, NewEvent},
@@ -19,52 +21,6 @@ both!(
     a_name_a_note_and_unfinished_answers_are_sealed_in_the_database,
     a_rotation_while_reports_come_in_loses_nothing,
 );
-
-/// A report in Grace's village for a girl named `name`, aged 7.
-fn report(name: &str) -> Vec<String> {
-    ["1", name, "7", "1", "2", "2", "1", "1", "1", "1"]
-        .map(str::to_string)
-        .to_vec()
-}
-
-/// Plays a whole report; the case it made.
-async fn report_case(app: &common::TestApp, session: &str, name: &str) -> kanda::domain::CaseRef {
-    let inputs = report(name);
-    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let done = app.session(session, GRACE, &inputs).await;
-    assert!(done.starts_with("END Thank you."), "{done}");
-    reference_in(&done)
-}
-
-/// Everything the database holds, as bytes: SQLite's file and its log;
-/// PostgreSQL's rows as `pg_dump` writes them.
-pub fn database_bytes(url: &str) -> Vec<u8> {
-    match url.strip_prefix("sqlite://") {
-        Some(file) => {
-            let mut bytes = std::fs::read(file).expect("the database file");
-            if let Ok(wal) = std::fs::read(format!("{file}-wal")) {
-                bytes.extend(wal);
-            }
-            bytes
-        }
-        None => {
-            let out = Command::new("pg_dump")
-                .args(["--data-only", "--format=plain", url])
-                .output()
-                .expect("pg_dump");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
-        }
-    }
-}
-
-pub fn holds(bytes: &[u8], text: &str) -> bool {
-    bytes.windows(text.len()).any(|w| w == text.as_bytes())
-}
 
 async fn a_name_a_note_and_unfinished_answers_are_sealed_in_the_database(db: Db) {
     let db = TestDb::new(db).await;

@@ -108,6 +108,16 @@ impl Config {
     }
 }
 
+/// The file of a `sqlite://FILE` URL (its query dropped); `None` for
+/// another database or one in memory.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or(rest);
+    (!file.is_empty() && file != ":memory:").then(|| PathBuf::from(file))
+}
+
 /// Reads `90s`, `15m`, `48h`, `7d` (and combinations such as `1h 30m`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::AppState;
+use super::{config::sqlite_file, AppState};
 use crate::{
     casework::access::hash_password,
     channels::import::{Importer, Kind},
@@ -145,15 +145,6 @@ fn demo_key_file(database_url: &str) -> PathBuf {
             std::env::temp_dir().join(format!("kanda-demo-{tag}.key"))
         }
     }
-}
-
-/// The file of a `sqlite://FILE` URL (its query dropped).
-fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let file = rest.split('?').next().unwrap_or(rest);
-    (!file.is_empty() && file != ":memory:").then(|| PathBuf::from(file))
 }
 
 /// Writes a new file only its owner may read.

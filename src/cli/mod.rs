@@ -4,6 +4,7 @@
 //! and runs there.
 
 mod access;
+pub mod backup;
 mod commands;
 mod flags;
 pub mod keys;
@@ -77,6 +78,20 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Write a consistent copy of the database while servers run (SQLite:
+    /// VACUUM INTO; PostgreSQL: pg_dump, custom format).
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty database (refused when it holds rows,
+    /// unless --force; stop the target's servers first).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        force: bool,
     },
     /// The data keys that seal child-identifying fields at rest.
     Keys {
@@ -258,6 +273,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Token { command } => access::token(config, command).await,
         Command::Audit { command } => access::audit(config, command).await,
         Command::Keys { command } => keys::keys(config, command).await,
+        Command::Backup { to } => {
+            let done = backup::backup(&config, &to).await?;
+            println!(
+                "Backup written to {} ({} bytes in {:.1} s)",
+                to.display(),
+                done.bytes,
+                done.seconds
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Restore { from, force } => {
+            let done = backup::restore(&config, &from, force).await?;
+            println!(
+                "Restored {} in {:.1} s: {} cases",
+                from.display(),
+                done.seconds,
+                done.cases.unwrap_or(0)
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -57,6 +57,19 @@ impl Dialect {
         }
     }
 
+    /// How many of the tables named `$1` exist (0 or 1): the catalogue
+    /// differs, the question does not.
+    pub(super) fn table_exists(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1"
+            }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1"
+            }
+        }
+    }
+
     /// The claim statement for this dialect (see [`claim!`]).
     pub(super) fn claim(self, claim: &Claim) -> &'static str {
         match self {

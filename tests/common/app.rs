@@ -22,6 +22,18 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Another handle on the same server, for a task of its own (stopping
+    /// it stops nothing).
+    pub fn clone_client(&self) -> TestApp {
+        TestApp {
+            addr: self.addr,
+            state: self.state.clone(),
+            http: self.http.clone(),
+            shutdown: None,
+            server: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
