@@ -56,6 +56,9 @@ pub struct Config {
     /// The data keys that seal child-identifying fields; `AppState::build`
     /// refuses to start without them.
     pub data_keys: Option<Arc<Keyring>>,
+    /// Closed cases lose their identifying fields after this long; `None`
+    /// (`KANDA_RETENTION=keep`, the default): kept.
+    pub retention: Option<Duration>,
 }
 
 /// The push to Primero: the server, the field mapping file, the retries.
@@ -104,6 +107,30 @@ impl Config {
             web_session_ttl: Duration::from_secs(8 * 3600),
             primero: None,
             data_keys: None,
+            retention: None,
+        }
+    }
+}
+
+/// How long closed cases keep what identifies the child; `None`: always.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention(pub Option<Duration>);
+
+/// Reads `keep` (no purge) or a period such as `5y`, `730d`.
+pub fn parse_retention(s: &str) -> Result<Retention, String> {
+    match s.trim() {
+        "keep" | "" => Ok(Retention(None)),
+        period => {
+            let d = parse_duration(period)?;
+            // Practice: a check visit comes within 90 days of closure, and
+            // a case may be reopened; a shorter period would erase a case
+            // still being worked.
+            if d < Duration::from_secs(180 * 86_400) {
+                return Err(format!(
+                    "`{s}` is shorter than 180 days: closed cases are still visited and reopened then"
+                ));
+            }
+            Ok(Retention(Some(d)))
         }
     }
 }

@@ -146,6 +146,7 @@ impl AppState {
                 timezone: config.timezone,
                 quiet_hours: config.quiet_hours,
                 session_ttl: config.web_session_ttl,
+                retention: config.retention,
             },
             casework::Words {
                 texts: texts.clone(),

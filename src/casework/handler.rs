@@ -2,11 +2,11 @@
 //! dispatching by kind. Reminders and digests first wait out quiet hours.
 
 use super::{
-    alerts, deadlines, digest,
+    alerts, deadlines, digest, retention,
     scheduler::TimerHandler,
     timers::{
-        now, ACK, ALERT, ASSESSMENT, CLOSURE_CHECK, DIGEST, PLAN, REMINDER, RESPONSE, REVIEW,
-        VISIT_ALERT, VISIT_REMINDER,
+        now, ACK, ALERT, ASSESSMENT, CLOSURE_CHECK, DIGEST, PLAN, REMINDER, RESPONSE, RETENTION,
+        REVIEW, VISIT_ALERT, VISIT_REMINDER,
     },
     CaseWork,
 };
@@ -48,6 +48,9 @@ async fn fire(work: &CaseWork, timer: TimerRow) -> anyhow::Result<()> {
     }
     if timer.kind == DIGEST {
         return digest::digest(work, &timer).await;
+    }
+    if timer.kind == RETENTION {
+        return retention::fire(work, &timer).await;
     }
     let Some(case_id) = timer.case_id else {
         tracing::warn!(kind = %timer.kind, id = timer.id, "a case timer without a case: skipped");

@@ -39,6 +39,7 @@ mod notify;
 pub mod outbox;
 pub mod primero;
 mod quiet;
+pub mod retention;
 pub mod rota;
 pub mod scheduler;
 mod staff_work;
@@ -86,6 +87,9 @@ pub struct Settings {
     pub quiet_hours: Option<QuietHours>,
     /// A web session ends after this long without a request (`KANDA_WEB_SESSION_TTL`).
     pub session_ttl: std::time::Duration,
+    /// Closed cases lose their identifying fields after this long
+    /// (`KANDA_RETENTION`); `None`: kept.
+    pub retention: Option<std::time::Duration>,
 }
 
 /// The words alerts and reminders are written in.

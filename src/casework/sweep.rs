@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::{
     deadlines::WORSE,
     digest::schedule_digest,
+    retention::schedule_retention,
     timers::{ms, now, ALERT, ALERT_KEY, VISIT_ALERT, VISIT_ALERT_KEY},
     CaseWork,
 };
@@ -35,6 +36,7 @@ pub(super) async fn sweep(work: &CaseWork, since_ms: i64) -> anyhow::Result<()> 
     for centre_id in work.store.centre_ids().await? {
         schedule_digest(work, centre_id, at).await?;
     }
+    schedule_retention(work, at).await?;
     Ok(())
 }
 

@@ -26,6 +26,8 @@ pub const REMINDER: &str = "reminder";
 pub const VISIT_REMINDER: &str = "visit_reminder";
 /// A centre manager's daily digest (about no one case).
 pub const DIGEST: &str = "digest";
+/// The daily purge of closed cases past the retention period (no case).
+pub const RETENTION: &str = "retention";
 
 /// The deadlines a case's timeline shows met or missed.
 pub const DEADLINES: &[&str] = &[RESPONSE, ASSESSMENT, PLAN, REVIEW, CLOSURE_CHECK];

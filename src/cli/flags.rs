@@ -8,7 +8,7 @@ use clap::Args;
 use crate::{
     app::config::{
         parse_clock_time, parse_duration, parse_public_url, parse_quiet_hours, parse_rate,
-        parse_timezone, Config, PrimeroConfig, QuietSetting, Rate,
+        parse_retention, parse_timezone, Config, PrimeroConfig, QuietSetting, Rate, Retention,
     },
     casework::{outbox::OutboxConfig, primero::PushConfig, scheduler::SchedulerConfig, Deadlines},
     domain::{Country, Locale, Secret},
@@ -75,6 +75,10 @@ pub struct Common {
         conflicts_with = "data_key_file"
     )]
     pub data_key: Option<String>,
+    /// Closed cases lose the child's name and the notes after this long
+    /// (e.g. 5y, 730d; at least 180 days); `keep`: never.
+    #[arg(long, env = "KANDA_RETENTION", default_value = "keep", value_parser = parse_retention, global = true)]
+    pub retention: Retention,
     /// A file holding the data keys, one per line, the current one first.
     #[arg(long, env = "KANDA_DATA_KEY_FILE", global = true)]
     pub data_key_file: Option<PathBuf>,
@@ -279,6 +283,7 @@ impl Common {
             web_session_ttl: self.web_session_ttl,
             primero: self.primero_config()?,
             data_keys: self.keyring()?.map(Arc::new),
+            retention: self.retention.0,
         })
     }
 

@@ -34,6 +34,7 @@ mod outbox;
 mod people;
 mod places;
 mod primero;
+mod retention;
 mod rota;
 mod rotation;
 mod sealed;
