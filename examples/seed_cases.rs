@@ -24,6 +24,7 @@ use std::{sync::Arc, time::Instant};
 use kanda::{
     app::{demo, Config},
     domain::{CaseRef, SystemClock},
+    store::Keyring,
     AppState,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -70,7 +71,14 @@ async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL")
         .map_err(|_| anyhow::anyhow!("set DATABASE_URL (sqlite://FILE or postgres://...)"))?;
     let postgres = url.starts_with("postgres");
-    let state = AppState::build(Config::for_database(url.clone()), Arc::new(SystemClock)).await?;
+    // The data key the server will read the seeded names with.
+    let keys = Keyring::parse(&std::env::var("KANDA_DATA_KEY").map_err(|_| {
+        anyhow::anyhow!("set KANDA_DATA_KEY (the key `kanda serve` reads these cases with)")
+    })?)?;
+    let name = keys.seal("cases.child_name", "Amina");
+    let mut config = Config::for_database(url.clone());
+    config.data_keys = Some(Arc::new(keys));
+    let state = AppState::build(config, Arc::new(SystemClock)).await?;
     if demo::seed(&state).await?.is_none() {
         anyhow::bail!("the database is not empty");
     }
@@ -162,7 +170,7 @@ async fn main() -> anyhow::Result<()> {
                     roll: rng.gen(),
                 });
             }
-            insert_cases(&mut tx, &cases).await?;
+            insert_cases(&mut tx, &cases, &name).await?;
             events += insert_events(&mut tx, &cases, now).await?;
             sms += insert_alert_sms(&mut tx, &cases).await?;
             referrals += insert_referrals(&mut tx, &cases, now).await?;
@@ -227,9 +235,10 @@ fn placeholders(rows: usize, cols: usize) -> String {
 async fn insert_cases(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     cases: &[Case],
+    name: &str,
 ) -> anyhow::Result<()> {
     for chunk in cases.chunks(ROWS / 3) {
-        insert_case_rows(tx, chunk).await?;
+        insert_case_rows(tx, chunk, name).await?;
     }
     Ok(())
 }
@@ -237,6 +246,7 @@ async fn insert_cases(
 async fn insert_case_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     cases: &[Case],
+    name: &str,
 ) -> anyhow::Result<()> {
     let sql = format!(
         "INSERT INTO cases (id, reference, stage, centre_id, location_id, urgent, concern, care, child_name, child_age,
@@ -255,7 +265,7 @@ async fn insert_case_rows(
             .bind(c.urgent as i64)
             .bind(c.concern)
             .bind("relatives")
-            .bind(if c.id % 3 == 0 { Some("Amina") } else { None })
+            .bind((c.id % 3 == 0).then(|| name.to_string()))
             .bind(Some(c.id % 17))
             .bind(if c.id % 2 == 0 { "female" } else { "male" })
             .bind(Some("no"))
