@@ -52,6 +52,8 @@ pub struct Config {
     pub web_session_ttl: Duration,
     /// Cases pushed to Primero, when it is configured.
     pub primero: Option<PrimeroConfig>,
+    /// When set, `GET /metrics` asks for it as a bearer token.
+    pub metrics_token: Option<Secret>,
 }
 
 /// The push to Primero: the server, the field mapping file, the retries.
@@ -99,6 +101,7 @@ impl Config {
             deadlines: Deadlines::default(),
             web_session_ttl: Duration::from_secs(8 * 3600),
             primero: None,
+            metrics_token: None,
         }
     }
 }

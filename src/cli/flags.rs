@@ -200,6 +200,9 @@ pub struct Common {
     /// How often the push looks for new cases and changes.
     #[arg(long, env = "KANDA_PRIMERO_POLL", default_value = "2s", value_parser = parse_duration, global = true)]
     pub primero_poll: std::time::Duration,
+    /// Token `GET /metrics` asks for (`Authorization: Bearer TOKEN`). Unset: open; bind to a private interface then.
+    #[arg(long, env = "KANDA_METRICS_TOKEN", value_parser = secret, global = true, hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {
@@ -254,6 +257,10 @@ impl Common {
             },
             web_session_ttl: self.web_session_ttl,
             primero: self.primero_config()?,
+            metrics_token: self
+                .metrics_token
+                .clone()
+                .filter(|t| !t.expose().is_empty()),
         })
     }
 

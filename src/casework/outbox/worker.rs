@@ -10,6 +10,7 @@ use super::{Outbox, SendOutcome};
 use crate::casework::worker::Worker;
 use crate::{
     casework::backoff::{backoff, MAX_DELAY},
+    domain::meter::OUTBOX_SENDS,
     store::{Attempt, ClaimedSms, Store},
 };
 
@@ -224,6 +225,18 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
             (Attempt::Failed { error }, None)
         }
     };
+    // What the outcome makes of the message, for the metrics: the store
+    // marks it failed past its last counted attempt (`Store::sms_attempted`).
+    let result = match &attempt {
+        Attempt::Sent { .. } => "sent",
+        Attempt::Later { counts, .. }
+            if *counts && m.attempts + 1 >= i64::from(config.max_attempts) =>
+        {
+            "failed"
+        }
+        Attempt::Later { .. } => "retry",
+        Attempt::Failed { .. } => "failed",
+    };
     // A database that fails for a moment must not turn a sent message into
     // a duplicate: the outcome is written again, within half the lease.
     let mut delay = Duration::from_millis(50);
@@ -239,7 +252,10 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
             )
             .await
         {
-            Ok(true) => break,
+            Ok(true) => {
+                outbox.0.meter.count(OUTBOX_SENDS, &[("result", result)]);
+                break;
+            }
             Ok(false) => {
                 tracing::warn!(
                     id = m.id,

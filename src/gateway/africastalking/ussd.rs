@@ -111,6 +111,7 @@ pub async fn ussd(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let started = std::time::Instant::now();
     let channels = &g.channels;
     let default_locale = &channels.settings.default_locale;
     let refuse = |status: StatusCode, id: &str| {
@@ -152,7 +153,9 @@ pub async fn ussd(
         UssdHop::all(session_id, phone, form.text.unwrap_or_default()),
     )
     .await;
-    reply(StatusCode::OK, &screen)
+    let answer = reply(StatusCode::OK, &screen);
+    g.hop_answered(super::PROVIDER, started);
+    answer
 }
 
 /// `POST /ussd/africastalking/events`: the session is over. `Success` is
