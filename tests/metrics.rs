@@ -4,11 +4,18 @@
 //! histogram, the outbox's sends); its gauges read from the database (the
 //! queue and its oldest message, due and overdue timers, alerts past their
 //! deadline, the pool); its token; and no phone number, name, case
-//! reference or session id in it.
+//! reference or session id in it, nor in the JSON log lines of the real
+//! binary driven through a USSD report and an SMS.
 
 mod common;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    process::{Command, Stdio},
+    sync::{mpsc, Arc},
+    time::Duration,
+};
 
 use common::{
     demo_state, eventually, reference_in, spawn_app_with, tuesday_morning, Db, TestDb, CLAUDINE,
@@ -33,6 +40,7 @@ both!(
     a_ussd_report_moves_the_counters,
     the_gauges_read_the_database,
     the_token_gates_the_metrics,
+    json_logs_carry_no_phone_number_nor_name,
 );
 
 /// One scrape, parsed.
@@ -439,4 +447,152 @@ async fn the_token_gates_the_metrics(db: Db) {
     );
     assert!(!s.text.contains("scrape-me"), "the token is no label");
     app.stop().await;
+}
+
+/// Reads a child's output lines on a thread of its own (a full pipe would
+/// stall the server), handing each over.
+fn lines_of(out: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+async fn json_logs_carry_no_phone_number_nor_name(db: Db) {
+    let db = TestDb::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kanda"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("KANDA_LOG_FORMAT", "json")
+        .env("KANDA_LOG", "kanda=debug,info")
+        .env_remove("KANDA_FLOWS_DIR")
+        .env_remove("KANDA_LOCALES_DIR")
+        .env_remove("KANDA_GATEWAY_TOKEN")
+        .env_remove("KANDA_TWILIO_AUTH_TOKEN")
+        .env_remove("KANDA_SMS_PROVIDER")
+        .env_remove("KANDA_METRICS_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kanda serve");
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+
+    // The address it bound, from its own line on standard output.
+    let mut printed = vec![];
+    let addr: SocketAddr = loop {
+        let line = stdout
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no listening line; stdout: {printed:?}"));
+        if let Some(rest) = line.strip_prefix("Kanda listening on http://") {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+        printed.push(line);
+    };
+    let http = reqwest::Client::new();
+    let base = format!("http://{addr}");
+
+    // A whole USSD report naming the child, and a hop from a number that
+    // cannot be read (its error would quote it).
+    let ussd = |session: &'static str, phone: &'static str, text: String| {
+        let body = serde_urlencoded::to_string([
+            ("sessionId", session),
+            ("serviceCode", "*384*123#"),
+            ("phoneNumber", phone),
+            ("networkCode", "63510"),
+            ("text", text.as_str()),
+        ])
+        .unwrap();
+        http.post(format!("{base}/ussd/africastalking"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let mut last = String::new();
+    for i in 0..=REPORT.len() {
+        let res = ussd("log-session-1", GRACE, REPORT[..i].join("*"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        last = res.text().await.unwrap();
+    }
+    let reference = reference_in(&last);
+    let res = ussd("log-session-2", "+2507880000999999", String::new())
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().starts_with("END "));
+
+    // An SMS report naming the child, signed as Twilio signs it.
+    let url = format!("{base}/sms/twilio");
+    let sid = format!("SM{}", kanda::domain::random_token());
+    let fields = [
+        ("MessageSid", sid.as_str()),
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("From", GRACE),
+        ("To", "+250788999999"),
+        ("Body", "report 88 m 1 n  s-huy-ngo-01 Jean Bosco"),
+    ];
+    let signature =
+        kanda::gateway::twilio::signature::compute(kanda::cli::DEMO_TWILIO_TOKEN, &url, &fields);
+    let res = http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signature)
+        .body(serde_urlencoded::to_string(fields).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let twiml = res.text().await.unwrap();
+    let sms_reference = reference_in(&twiml);
+
+    // Stopped as systemd stops it; every line it wrote is then read.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !stopped {
+        child.kill().unwrap();
+    }
+    let status = child.wait().unwrap();
+    assert!(!stopped || status.success(), "{status:?}");
+    let log: Vec<String> = stderr.iter().collect();
+    printed.extend(stdout.iter());
+
+    assert!(!log.is_empty());
+    let mut messages = vec![];
+    for line in &log {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            v["timestamp"].is_string() && v["level"].is_string(),
+            "{line}"
+        );
+        messages.push(v["message"].as_str().unwrap_or_default().to_string());
+    }
+    for expected in [
+        "serving",
+        "USSD request with an unreadable phone number",
+        "SMS outbox worker stopped",
+    ] {
+        assert!(
+            messages.iter().any(|m| m == expected),
+            "no {expected:?} among {messages:?}"
+        );
+    }
+    assert_no_personal_data(
+        &log.join("\n"),
+        &[reference.as_str(), sms_reference.as_str(), "log-session"],
+    );
+    // Standard output is the demo's printout, not the log: no JSON there.
+    assert!(printed.iter().all(|l| !l.starts_with('{')), "{printed:?}");
 }

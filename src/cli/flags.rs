@@ -203,6 +203,23 @@ pub struct Common {
     /// Token `GET /metrics` asks for (`Authorization: Bearer TOKEN`). Unset: open; bind to a private interface then.
     #[arg(long, env = "KANDA_METRICS_TOKEN", value_parser = secret, global = true, hide_env_values = true)]
     pub metrics_token: Option<Secret>,
+    /// Log lines as `text` (for a terminal) or `json` (one object a line, for a log collector).
+    #[arg(
+        long,
+        env = "KANDA_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`KANDA_LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {

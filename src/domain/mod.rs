@@ -30,7 +30,7 @@ pub use flow_id::{FlowId, FlowIdError};
 pub use locale::{Locale, LocaleError};
 pub use meter::Meter;
 pub use period::{parse_date, Period, PeriodError, PeriodKind, MAX_DAYS};
-pub use phone::{Country, Phone, PhoneError, PhoneReader};
+pub use phone::{redact_numbers, Country, Phone, PhoneError, PhoneReader};
 pub use records::{Channel, NewCase, NewVisit, Place, LEVELS, MAX_PLACE_NAME};
 pub use role::{Actor, Role, RoleError, Scope};
 pub use secret::Secret;

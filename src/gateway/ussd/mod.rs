@@ -123,8 +123,9 @@ pub async fn serve<P: Protocol>(
     };
     let phone = match channels.phones.read(&international(&phone)) {
         Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(error = %e, "USSD request with an unreadable phone number");
+        Err(_) => {
+            // Not the error: it quotes what was sent, which may be a number.
+            tracing::warn!("USSD request with an unreadable phone number");
             return refuse(StatusCode::OK, &req, "error-internal");
         }
     };
