@@ -357,6 +357,19 @@ async fn the_gauges_read_the_database(db: Db) {
         ids.push(store.case_id(&reference).await.unwrap().expect("id"));
     }
     let (a, b) = (ids[0], ids[1]);
+    // A report saved again (a retry, another server) finds its case: one count.
+    let again = state
+        .work
+        .register_case(&common::new_case("metrics-a", place))
+        .await
+        .unwrap();
+    assert_eq!(store.case_id(&again).await.unwrap(), Some(a));
+    assert_eq!(
+        scrape(addr)
+            .await
+            .value(CASES_CREATED, &[("channel", "ussd")]),
+        Some(2.0)
+    );
     let base = scrape(addr)
         .await
         .value(ALERTS_UNACKNOWLEDGED_OVERDUE, &[])
