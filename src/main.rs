@@ -2,17 +2,13 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KANDA_LOG")
-                .unwrap_or_else(|_| "kanda=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match kanda::cli::run(kanda::cli::Cli::parse()).await {
+    let cli = kanda::cli::Cli::parse();
+    let format = cli.common.log_format;
+    kanda::cli::logging::init(format);
+    match kanda::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            kanda::cli::logging::fatal(format, &e);
             std::process::ExitCode::FAILURE
         }
     }

@@ -59,6 +59,8 @@ pub struct Config {
     /// Closed cases lose their identifying fields after this long; `None`
     /// (`KANDA_RETENTION=keep`, the default): kept.
     pub retention: Option<Duration>,
+    /// When set, `GET /metrics` asks for it as a bearer token.
+    pub metrics_token: Option<Secret>,
 }
 
 /// The push to Primero: the server, the field mapping file, the retries.
@@ -108,6 +110,7 @@ impl Config {
             primero: None,
             data_keys: None,
             retention: None,
+            metrics_token: None,
         }
     }
 }

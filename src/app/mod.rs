@@ -1,8 +1,9 @@
 //! The app: builds every layer's state from one [`Config`] (content
 //! loaded and checked, the database connected and migrated, the SMS
 //! provider chosen), wires the engine's port (`port.rs`), serves every
-//! route (`router.rs`) and runs what goes on beside the server (purges,
-//! the timer scheduler, the sweep, the outbox worker).
+//! route (`router.rs`), counts for the operators (`metrics.rs`) and runs
+//! what goes on beside the server (purges, the timer scheduler, the sweep,
+//! the outbox worker).
 //!
 //! The top of the house: it may import every layer, and none imports it.
 
@@ -10,6 +11,7 @@ pub mod config;
 pub mod content;
 pub mod demo;
 mod imports;
+pub mod metrics;
 mod port;
 pub mod router;
 
@@ -19,6 +21,7 @@ use axum::extract::FromRef;
 
 pub use config::{Config, PrimeroConfig};
 pub use content::{load_content, Content};
+pub use metrics::Metrics;
 pub use router::app;
 
 use crate::{
@@ -57,6 +60,8 @@ pub struct Inner {
     pub web: Web,
     /// The push of cases to Primero, when configured (its worker `launch` runs).
     pub primero: Option<Primero>,
+    /// This app's metrics: the recorder every layer counts into, `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl Deref for AppState {
@@ -134,7 +139,13 @@ impl AppState {
             )),
             None => None,
         };
-        let outbox = Outbox::new(Arc::new(provider), config.outbox.clone(), config.sms.rate);
+        let metrics = Metrics::new(config.metrics_token.clone());
+        let outbox = Outbox::new(
+            Arc::new(provider),
+            config.outbox.clone(),
+            config.sms.rate,
+            metrics.meter(),
+        );
         let keys = config.data_keys.clone().ok_or(KeyError::Missing)?;
         let store = Store::connect(&config.database_url, clock, keys).await?;
         let (flows, texts) = (Arc::new(flows), Arc::new(texts));
@@ -153,6 +164,7 @@ impl AppState {
                 concern_labels: concern_labels(&flows),
                 option_labels: option_labels(&flows),
             },
+            metrics.meter(),
         );
         let engine = Engine::new(flows, texts, UssdBudget::default());
         let channels = Channels::new(
@@ -175,6 +187,7 @@ impl AppState {
                 twilio_auth_token: config.sms.twilio.as_ref().map(|t| t.auth_token.clone()),
                 public_url: config.public_url.clone(),
             }),
+            meter: metrics.meter(),
         };
         let web = Web::new(
             work.clone(),
@@ -204,6 +217,7 @@ impl AppState {
             gateways,
             web,
             primero,
+            metrics,
         })))
     }
 
@@ -246,6 +260,7 @@ pub async fn launch(
     );
     let _sweep = AbortOnDrop(tokio::spawn(state.work.clone().sweep_loop()));
     let _sessions = AbortOnDrop(tokio::spawn(state.work.clone().purge_sessions_loop()));
+    let _metrics = AbortOnDrop(tokio::spawn(state.metrics.clone().upkeep_loop()));
     let outbox = state.outbox.spawn(state.store.clone());
     let primero = state.primero.as_ref().map(|p| p.spawn(state.store.clone()));
     let grace = state.config.sms.timeout + std::time::Duration::from_secs(5);

@@ -1,4 +1,5 @@
-//! Every route in one place, each span named by its matched route.
+//! Every route in one place, each span named by its matched route, each
+//! request counted by it (`metrics.rs`).
 
 use axum::{
     extract::{MatchedPath, State},
@@ -10,7 +11,7 @@ use axum::{
 };
 use tower_http::trace::TraceLayer;
 
-use super::AppState;
+use super::{metrics, AppState};
 use crate::{
     gateway::{
         africastalking, twilio,
@@ -26,6 +27,7 @@ use crate::{
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve))
         // The staff web view.
         .route("/", get(|| async { Redirect::to("/cases") }))
         .route("/login", get(login::form).post(login::submit))
@@ -84,6 +86,10 @@ pub fn app(state: AppState) -> Router {
             post(africastalking::sms::delivery),
         )
         .layer(middleware::map_response(guard_headers))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.meter(),
+            metrics::count_requests,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 // Spans are named by the matched route, never by the raw path or query (tokens).

@@ -57,7 +57,7 @@ pub use quiet::QuietHours;
 pub use staff_work::{CaseFile, Work, MAX_TEXT};
 
 use crate::{
-    domain::{CaseRef, Locale, NewCase, NewSms, NewVisit},
+    domain::{meter, CaseRef, Locale, Meter, NewCase, NewSms, NewVisit},
     store::{Store, StoreError},
     text::Texts,
 };
@@ -73,6 +73,8 @@ pub struct Inner {
     pub outbox: outbox::Outbox,
     pub settings: Settings,
     pub words: Words,
+    /// Where cases created are counted (the app's metrics).
+    pub meter: Meter,
 }
 
 /// The case work's settings (from `app::Config`).
@@ -129,20 +131,32 @@ impl Deref for CaseWork {
 }
 
 impl CaseWork {
-    pub fn new(store: Store, outbox: outbox::Outbox, settings: Settings, words: Words) -> Self {
+    pub fn new(
+        store: Store,
+        outbox: outbox::Outbox,
+        settings: Settings,
+        words: Words,
+        meter: Meter,
+    ) -> Self {
         CaseWork(Arc::new(Inner {
             store,
             outbox,
             settings,
             words,
+            meter,
         }))
     }
 
     /// Saves a confirmed report as a case, once per its source key, and
     /// schedules its alert (a case saved without it, in a crash, is found
-    /// by the sweep within a minute).
+    /// by the sweep within a minute). Counted by channel when this call
+    /// made it, not when a retried hop found it made.
     pub async fn register_case(&self, case: &NewCase) -> Result<CaseRef, StoreError> {
-        let reference = self.store.create_case(case).await?;
+        let (reference, made) = self.store.create_case_once(case).await?;
+        if made {
+            self.meter
+                .count(meter::CASES_CREATED, &[("channel", case.channel.as_str())]);
+        }
         if let Err(e) = deadlines::case_registered(self, &reference).await {
             tracing::error!(error = %format!("{e:#}"), "alert not scheduled at once");
         }

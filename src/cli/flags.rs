@@ -218,6 +218,26 @@ pub struct Common {
     /// How often the push looks for new cases and changes.
     #[arg(long, env = "KANDA_PRIMERO_POLL", default_value = "2s", value_parser = parse_duration, global = true)]
     pub primero_poll: std::time::Duration,
+    /// Token `GET /metrics` asks for (`Authorization: Bearer TOKEN`). Unset: open; bind to a private interface then.
+    #[arg(long, env = "KANDA_METRICS_TOKEN", value_parser = secret, global = true, hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
+    /// Log lines as `text` (for a terminal) or `json` (one object a line, for a log collector).
+    #[arg(
+        long,
+        env = "KANDA_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`KANDA_LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 fn secret(s: &str) -> Result<Secret, String> {
@@ -284,6 +304,10 @@ impl Common {
             primero: self.primero_config()?,
             data_keys: self.keyring()?.map(Arc::new),
             retention: self.retention.0,
+            metrics_token: self
+                .metrics_token
+                .clone()
+                .filter(|t| !t.expose().is_empty()),
         })
     }
 

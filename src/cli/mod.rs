@@ -8,12 +8,13 @@ pub mod backup;
 mod commands;
 mod flags;
 pub mod keys;
+pub mod logging;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use flags::Common;
+pub use flags::{Common, LogFormat};
 
 use crate::{
     app::{demo, launch, AppState},

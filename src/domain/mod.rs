@@ -1,7 +1,8 @@
 //! The domain: newtypes parsed once at the edge and trusted after (a phone
 //! in E.164, a case reference with its check digit, a language tag, a flow
 //! id, a secret), the records that cross layers (a new case, a visit, a
-//! place, an SMS to queue, a stage), the values of a rota, and time.
+//! place, an SMS to queue, a stage), the values of a rota, time, and the
+//! meter every layer counts what happens through.
 //!
 //! Every layer may import this module; it imports no other module of the
 //! crate.
@@ -11,6 +12,7 @@ mod case_ref;
 pub mod clock;
 mod flow_id;
 mod locale;
+pub mod meter;
 mod period;
 mod phone;
 mod records;
@@ -26,8 +28,9 @@ pub use case_ref::{CaseRef, CaseRefError};
 pub use clock::{from_ms, Clock, ManualClock, SharedClock, SystemClock};
 pub use flow_id::{FlowId, FlowIdError};
 pub use locale::{Locale, LocaleError};
+pub use meter::Meter;
 pub use period::{parse_date, Period, PeriodError, PeriodKind, MAX_DAYS};
-pub use phone::{Country, Phone, PhoneError, PhoneReader};
+pub use phone::{redact_numbers, Country, Phone, PhoneError, PhoneReader};
 pub use records::{Channel, NewCase, NewVisit, Place, LEVELS, MAX_PLACE_NAME};
 pub use role::{Actor, Role, RoleError, Scope};
 pub use secret::Secret;

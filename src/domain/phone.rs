@@ -75,6 +75,36 @@ impl Phone {
     }
 }
 
+/// `text` with every run of seven digits or more (a phone number, with
+/// its `+`) hidden but its last three digits, as [`Phone::redacted`] shows
+/// one: for logs that quote what a provider answered, which may name the
+/// recipient.
+pub fn redact_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let digits = run.trim_start_matches('+').len();
+        if digits >= 7 {
+            let keep = run.len() - 3;
+            out.extend(std::iter::repeat_n('*', keep));
+            out.push_str(&run[keep..]);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || (c == '+' && run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 impl fmt::Display for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -129,6 +159,19 @@ impl PhoneReader {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_in_a_text_are_hidden_but_their_last_digits() {
+        use super::redact_numbers;
+        assert_eq!(
+            redact_numbers("The 'To' number +250788000001 is not valid (21211)"),
+            "The 'To' number **********001 is not valid (21211)"
+        );
+        assert_eq!(redact_numbers("250788000001,x"), "*********001,x");
+        assert_eq!(redact_numbers("a + b 123456"), "a + b 123456");
+        assert_eq!(redact_numbers("+"), "+");
+        assert_eq!(redact_numbers("é+2507880000011é"), "é************011é");
+    }
+
     use super::*;
 
     fn rw() -> Country {

@@ -36,7 +36,7 @@ pub use settings::{AfricasTalkingConfig, SmsConfig, SmsProvider, TwilioConfig};
 
 use crate::{
     channels::Channels,
-    domain::{DeliveryStatus, Secret},
+    domain::{meter, DeliveryStatus, Meter, Secret},
 };
 
 /// What the gateway handlers need; cheap to clone (axum's state for every
@@ -45,6 +45,8 @@ use crate::{
 pub struct Gateways {
     pub channels: Channels,
     pub settings: Arc<Settings>,
+    /// Where USSD hops are timed (the app's metrics).
+    pub meter: Meter,
 }
 
 /// The gateways' own settings (from `app::Config`).
@@ -61,6 +63,16 @@ pub struct Settings {
 }
 
 impl Gateways {
+    /// A USSD hop of `gateway` (its route's name) answered, `started` when
+    /// its request came in: its time in the hop histogram.
+    pub fn hop_answered(&self, gateway: &'static str, started: std::time::Instant) {
+        self.meter.record(
+            meter::USSD_HOP_SECONDS,
+            &[("gateway", gateway)],
+            started.elapsed().as_secs_f64(),
+        );
+    }
+
     /// Whether a callback presents the gateway token (see [`authorized`]).
     pub fn authorized(&self, q: &TokenQuery, headers: &HeaderMap) -> bool {
         authorized(

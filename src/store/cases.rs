@@ -98,10 +98,17 @@ impl Store {
     /// Creates the case for a confirmed session, once: a retried session
     /// (same `source_key`) gets the reference of the case it already made.
     pub async fn create_case(&self, c: &NewCase) -> Result<CaseRef> {
+        Ok(self.create_case_once(c).await?.0)
+    }
+
+    /// [`Store::create_case`], and whether this call made the case (`true`)
+    /// or found the one its source key made before (`false`): a case is
+    /// counted once, whoever retries.
+    pub async fn create_case_once(&self, c: &NewCase) -> Result<(CaseRef, bool)> {
         let mut last_error = None;
         for _ in 0..4 {
             match self.try_create_case(c).await {
-                Ok(r) => return Ok(r),
+                Ok(made) => return Ok(made),
                 // A random reference can collide with an existing one: draw again.
                 Err(e) if e.is_unique_violation() => last_error = Some(e),
                 Err(e) => return Err(e),
@@ -117,7 +124,7 @@ impl Store {
     /// buffers returned rows in two temporary tables, about 16,000
     /// instructions a case on the single writer (callgrind); the count of
     /// inserted rows says enough.
-    async fn try_create_case(&self, c: &NewCase) -> Result<CaseRef> {
+    async fn try_create_case(&self, c: &NewCase) -> Result<(CaseRef, bool)> {
         let reference = CaseRef::random();
         let inserted = self
             .write(
@@ -154,7 +161,7 @@ impl Store {
             )
             .await?;
         if inserted {
-            return Ok(reference);
+            return Ok((reference, true));
         }
         // Either this session already made its case (a retry, or another
         // server a moment ago), or no centre covers the place.
@@ -164,6 +171,7 @@ impl Store {
             .await?
         {
             Some(r) => CaseRef::parse(&r.try_get::<String, _>("reference")?)
+                .map(|found| (found, false))
                 .map_err(|e| StoreError::Invalid(e.to_string())),
             None => Err(StoreError::NoCentre(c.location_id)),
         }

@@ -27,6 +27,7 @@ mod case_work;
 mod cases;
 mod conditions;
 mod dialect;
+mod gauges;
 mod group_commit;
 mod import;
 mod indicators;
@@ -53,6 +54,7 @@ pub use case_views::{CaseDetail, CaseFilter, CaseItem, CasePage, ReporterKind};
 pub use case_work::{Referral, Transfer};
 pub use cases::{CaseRow, CaseSummary, Follower};
 pub use dialect::Dialect;
+pub use gauges::{OutboxGauges, PoolUse, TimerGauges};
 pub use group_commit::Durability;
 pub use import::{CentreRow, LocationRow, StaffRow, VolunteerRow};
 pub use indicators::{

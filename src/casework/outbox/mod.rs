@@ -36,7 +36,7 @@ pub use crate::casework::worker::Worker;
 pub use sender::{SendFuture, SendOutcome, SmsSender};
 
 use crate::{
-    domain::NewSms,
+    domain::{Meter, NewSms},
     store::{Store, StoreError},
 };
 
@@ -92,17 +92,26 @@ struct Shared {
     rate: Option<f64>,
     /// Wakes this instance's worker when a message is queued here.
     wake: Notify,
+    /// Where the sends' outcomes are counted (the app's metrics).
+    meter: Meter,
 }
 
 impl Outbox {
     /// The outbox that sends through `sender`, at most `rate` messages a
     /// second (`None`: no limit), retrying as `config` says.
-    pub fn new(sender: Arc<dyn SmsSender>, config: OutboxConfig, rate: Option<f64>) -> Self {
+    /// Each send's outcome is counted in `meter`.
+    pub fn new(
+        sender: Arc<dyn SmsSender>,
+        config: OutboxConfig,
+        rate: Option<f64>,
+        meter: Meter,
+    ) -> Self {
         Outbox(Arc::new(Shared {
             sender,
             config,
             rate,
             wake: Notify::new(),
+            meter,
         }))
     }
 

@@ -10,6 +10,7 @@ use super::{Outbox, SendOutcome};
 use crate::casework::worker::Worker;
 use crate::{
     casework::backoff::{backoff, MAX_DELAY},
+    domain::{meter::OUTBOX_SENDS, redact_numbers},
     store::{Attempt, ClaimedSms, Store},
 };
 
@@ -183,7 +184,7 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
         SendOutcome::Sent { id, status, note } => {
             tracing::debug!(id = m.id, %to, provider_id = ?id, "SMS sent");
             if let Some(note) = &note {
-                tracing::warn!(id = m.id, %to, "SMS sent, but {note}");
+                tracing::warn!(id = m.id, %to, "SMS sent, but {}", redact_numbers(note));
             }
             (
                 Attempt::Sent {
@@ -197,9 +198,9 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
         SendOutcome::Retry(error) => {
             let attempts = m.attempts + 1;
             if attempts >= i64::from(config.max_attempts) {
-                tracing::error!(id = m.id, %to, attempts, %error, "SMS failed: no attempts left");
+                tracing::error!(id = m.id, %to, attempts, error = %redact_numbers(&error), "SMS failed: no attempts left");
             } else {
-                tracing::warn!(id = m.id, %to, attempts, %error, "SMS not sent; will retry");
+                tracing::warn!(id = m.id, %to, attempts, error = %redact_numbers(&error), "SMS not sent; will retry");
             }
             let at = now + ms(backoff(config.backoff, attempts));
             let attempt = Attempt::Later {
@@ -211,7 +212,7 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
         }
         SendOutcome::RateLimited { retry_after, error } => {
             let pause = retry_after.unwrap_or(config.backoff).min(MAX_DELAY);
-            tracing::warn!(id = m.id, pause = ?pause, %error, "SMS provider asks to slow down: pausing it");
+            tracing::warn!(id = m.id, pause = ?pause, error = %redact_numbers(&error), "SMS provider asks to slow down: pausing it");
             let attempt = Attempt::Later {
                 at: now + ms(pause),
                 counts: false,
@@ -220,9 +221,21 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
             (attempt, Some(pause))
         }
         SendOutcome::Rejected(error) => {
-            tracing::error!(id = m.id, %to, %error, "SMS refused by the provider: failed");
+            tracing::error!(id = m.id, %to, error = %redact_numbers(&error), "SMS refused by the provider: failed");
             (Attempt::Failed { error }, None)
         }
+    };
+    // What the outcome makes of the message, for the metrics: the store
+    // marks it failed past its last counted attempt (`Store::sms_attempted`).
+    let result = match &attempt {
+        Attempt::Sent { .. } => "sent",
+        Attempt::Later { counts, .. }
+            if *counts && m.attempts + 1 >= i64::from(config.max_attempts) =>
+        {
+            "failed"
+        }
+        Attempt::Later { .. } => "retry",
+        Attempt::Failed { .. } => "failed",
     };
     // A database that fails for a moment must not turn a sent message into
     // a duplicate: the outcome is written again, within half the lease.
@@ -239,7 +252,10 @@ async fn send_one(outbox: Outbox, store: Store, owner: String, m: ClaimedSms) ->
             )
             .await
         {
-            Ok(true) => break,
+            Ok(true) => {
+                outbox.0.meter.count(OUTBOX_SENDS, &[("result", result)]);
+                break;
+            }
             Ok(false) => {
                 tracing::warn!(
                     id = m.id,

@@ -111,6 +111,7 @@ pub async fn ussd(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let started = std::time::Instant::now();
     let channels = &g.channels;
     let default_locale = &channels.settings.default_locale;
     let refuse = |status: StatusCode, id: &str| {
@@ -142,8 +143,9 @@ pub async fn ussd(
     };
     let phone = match channels.phones.read(&phone) {
         Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(error = %e, "USSD request with an unreadable phone number");
+        Err(_) => {
+            // Not the error: it quotes what was sent, which may be a number.
+            tracing::warn!("USSD request with an unreadable phone number");
             return refuse(StatusCode::OK, "error-internal");
         }
     };
@@ -152,7 +154,9 @@ pub async fn ussd(
         UssdHop::all(session_id, phone, form.text.unwrap_or_default()),
     )
     .await;
-    reply(StatusCode::OK, &screen)
+    let answer = reply(StatusCode::OK, &screen);
+    g.hop_answered(super::PROVIDER, started);
+    answer
 }
 
 /// `POST /ussd/africastalking/events`: the session is over. `Success` is

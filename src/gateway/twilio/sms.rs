@@ -121,9 +121,10 @@ pub async fn inbound(
     };
     let from = match g.channels.phones.read(from) {
         Ok(p) => p,
-        Err(e) => {
+        Err(_) => {
             // A short code or an alphanumeric sender: no one to answer.
-            tracing::warn!(error = %e, "Twilio SMS from an unreadable number");
+            // Not the error: it quotes what was sent, which may be a number.
+            tracing::warn!("Twilio SMS from an unreadable number");
             return twiml(StatusCode::OK, None);
         }
     };

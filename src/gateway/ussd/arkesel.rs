@@ -31,6 +31,7 @@ pub struct Request {
 pub struct Arkesel;
 
 impl Protocol for Arkesel {
+    const NAME: &'static str = "arkesel";
     type Request = Request;
 
     fn incoming(r: &Request) -> Result<Incoming, String> {

@@ -35,6 +35,7 @@ pub struct Payload {
 pub struct Beem;
 
 impl Protocol for Beem {
+    const NAME: &'static str = "beem";
     type Request = Request;
 
     fn incoming(r: &Request) -> Result<Incoming, String> {

@@ -32,6 +32,7 @@ pub struct Request {
 pub struct Hubtel;
 
 impl Protocol for Hubtel {
+    const NAME: &'static str = "hubtel";
     type Request = Request;
 
     fn incoming(r: &Request) -> Result<Incoming, String> {

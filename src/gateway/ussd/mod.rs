@@ -47,6 +47,9 @@ pub enum Incoming {
 
 /// One aggregator's wire format.
 pub trait Protocol: Send + Sync + 'static {
+    /// The aggregator's name, as its route and its metrics' label say it.
+    const NAME: &'static str;
+
     /// The aggregator's request body, as sent.
     type Request: for<'de> Deserialize<'de> + Default + Send;
 
@@ -65,6 +68,7 @@ pub async fn serve<P: Protocol>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let started = std::time::Instant::now();
     let channels = &g.channels;
     let default_locale = &channels.settings.default_locale;
     let refuse = |status: StatusCode, req: &P::Request, id: &str| {
@@ -119,8 +123,9 @@ pub async fn serve<P: Protocol>(
     };
     let phone = match channels.phones.read(&international(&phone)) {
         Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(error = %e, "USSD request with an unreadable phone number");
+        Err(_) => {
+            // Not the error: it quotes what was sent, which may be a number.
+            tracing::warn!("USSD request with an unreadable phone number");
             return refuse(StatusCode::OK, &req, "error-internal");
         }
     };
@@ -133,7 +138,9 @@ pub async fn serve<P: Protocol>(
         },
     )
     .await;
-    (StatusCode::OK, Json(P::reply(&req, &screen))).into_response()
+    let reply = (StatusCode::OK, Json(P::reply(&req, &screen))).into_response();
+    g.hop_answered(P::NAME, started);
+    reply
 }
 
 /// Aggregators send numbers in international form without the `+`

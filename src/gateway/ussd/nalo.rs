@@ -29,6 +29,7 @@ pub struct Request {
 pub struct Nalo;
 
 impl Protocol for Nalo {
+    const NAME: &'static str = "nalo";
     type Request = Request;
 
     fn incoming(r: &Request) -> Result<Incoming, String> {
