@@ -17,14 +17,7 @@ const HOLDERS: [&str; 5] = ["locations", "cases", "staff", "volunteers", "outbox
 /// file is created empty).
 pub async fn held_rows_at(url: &str) -> Result<Option<i64>> {
     use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let dialect = Dialect::of(url)?;
-    let url = match dialect {
-        Dialect::Sqlite if !url.contains("mode=") => {
-            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
-        }
-        _ => url.to_string(),
-    };
+    let (dialect, url) = super::dialect::connect_url(url)?;
     let mut conn = sqlx::AnyConnection::connect(&url).await?;
     let exists: i64 = sqlx::query(dialect.table_exists())
         .bind("_sqlx_migrations")

@@ -111,8 +111,9 @@ pub(super) struct Opened {
     pub writes: Writes,
 }
 
-/// Connects, creating a SQLite file if needed, and migrates.
-pub(super) async fn open(url: &str) -> Result<Opened> {
+/// The database's dialect and the URL to connect with: a SQLite file is
+/// created when missing. Installs sqlx's drivers.
+pub(super) fn connect_url(url: &str) -> Result<(Dialect, String)> {
     sqlx::any::install_default_drivers();
     let dialect = Dialect::of(url)?;
     let url = match dialect {
@@ -121,6 +122,12 @@ pub(super) async fn open(url: &str) -> Result<Opened> {
         }
         _ => url.to_string(),
     };
+    Ok((dialect, url))
+}
+
+/// Connects, creating a SQLite file if needed, and migrates.
+pub(super) async fn open(url: &str) -> Result<Opened> {
+    let (dialect, url) = connect_url(url)?;
     let options = AnyConnectOptions::from_str(&url)?;
     // `synchronous`, for SQLite's sqlx writer (migrations and imports),
     // is FULL: each commit is on disk when it returns. The group commit's
