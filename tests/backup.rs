@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{config, database_bytes, holds, report_case, spawn_app, spawn_app_with, Db, TestDb};
+use common::{config, holds, report_case, spawn_app, spawn_app_with, Db, TestDb};
 use kanda::{
     cli::backup::{backup, restore},
     domain::{CaseRef, Scope, SystemClock},
@@ -148,6 +148,5 @@ async fn a_backup_during_reports_restores_every_case_confirmed_before_it(db: Db)
     for name in NAMES {
         assert!(!holds(&bytes, name), "{name} is in the backup in clear");
     }
-    let _ = database_bytes;
     app.stop().await;
 }
