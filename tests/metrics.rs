@@ -98,18 +98,11 @@ async fn get_metrics(addr: SocketAddr, token: Option<&str>) -> (u16, String) {
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    let res = req.send().await.expect("scrape");
-    let status = res.status().as_u16();
+    let (status, ctype, body) = common::answer(req).await;
     if status == 200 {
-        let ctype = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
         assert!(ctype.starts_with("text/plain; version=0.0.4"), "{ctype}");
     }
-    (status, res.text().await.expect("body"))
+    (status, body)
 }
 
 async fn scrape(addr: SocketAddr) -> Scrape {

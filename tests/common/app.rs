@@ -256,7 +256,7 @@ impl TestApp {
 }
 
 /// Sends `req`; its status, content type and body.
-async fn answer(req: reqwest::RequestBuilder) -> (u16, String, String) {
+pub async fn answer(req: reqwest::RequestBuilder) -> (u16, String, String) {
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
     let ctype = res
